@@ -1,0 +1,103 @@
+/* diag: TCP socket dumps through NETLINK_SOCK_DIAG (libmnl), decoded into plain structs.
+ *
+ * Decoding is pure (bytes in, structs out) so that it can be unit-tested and fuzzed with
+ * messages built in memory; only diag_open()/diag_dump() touch the kernel. */
+#pragma once
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nlmsghdr;
+
+/* The kernel's TCPF_* masks are internal (include/net/tcp_states.h): 1 << TCP_<state>. */
+#define DIAG_TCPF_FIN_WAIT2  (1u << 5)
+#define DIAG_TCPF_TIME_WAIT  (1u << 6)
+#define DIAG_TCPF_CLOSE_WAIT (1u << 8)
+#define DIAG_TCPF_LISTEN     (1u << 10)
+
+/* An endpoint. family is AF_INET or AF_INET6; port in host byte order. */
+struct diag_addr {
+        uint8_t family;
+        uint16_t port;
+        union {
+                struct in_addr v4;
+                struct in6_addr v6;
+        };
+};
+
+/* One socket of a dump: the fields of struct inet_diag_msg that closewaitd uses, plus the two
+ * tcp_info timestamps (only when has_info). */
+struct diag_sock {
+        uint64_t cookie;         /* idiag_cookie[0] | idiag_cookie[1] << 32: the key of a socket */
+        struct diag_addr local;
+        struct diag_addr remote;
+        uint8_t state;           /* TCP_ESTABLISHED.. from <netinet/tcp.h> */
+        uint8_t timer;           /* idiag_timer; 3 = TIME_WAIT timer */
+        uint32_t expires_ms;     /* idiag_expires: ms left on the timer */
+        uint32_t rqueue;         /* idiag_rqueue: CLOSE_WAIT: bytes (or the FIN) not read; LISTEN: accept queue */
+        uint32_t wqueue;
+        uint32_t uid;            /* idiag_uid */
+        uint32_t inode;          /* 0: no file (in an accept queue, or TIME_WAIT) */
+        bool has_info;           /* an INET_DIAG_INFO attribute was present */
+        uint32_t last_data_recv_ms; /* tcpi_last_data_recv */
+        uint32_t last_ack_recv_ms;  /* tcpi_last_ack_recv */
+};
+
+/* A growing array of sockets, deduplicated by cookie (a dump racing with changes can repeat a
+ * socket: inet_diag never sets NLM_F_DUMP_INTR). */
+struct diag_set {
+        struct diag_sock *socks;
+        size_t n, cap;
+        uint64_t *hash;          /* open addressing on cookie; 0 = empty slot */
+        size_t hash_cap;
+        size_t duplicates;       /* messages skipped as already present */
+        size_t malformed;        /* messages skipped as undecodable */
+};
+
+/* Add a copy of s unless a socket with its cookie is already in the set.
+ * Returns 1 if added, 0 if it was a duplicate, -ENOMEM. */
+int diag_set_add(struct diag_set *set, const struct diag_sock *s);
+
+/* Empty the set, keeping its memory for the next scan. Counters are reset too. */
+void diag_set_clear(struct diag_set *set);
+
+/* Free the set's memory; the set is left empty and reusable. Accepts a zeroed set. */
+void diag_set_done(struct diag_set *set);
+
+/* Decode one SOCK_DIAG_BY_FAMILY message (header included) into *out.
+ * Returns 0, or -EBADMSG when the message is truncated, has the wrong type, or carries a
+ * malformed attribute. tcp_info is copied as min(attribute length, what is needed). */
+int diag_parse_nlmsg(const struct nlmsghdr *nlh, struct diag_sock *out);
+
+/* Decode a buffer received from a dump: checks sequence number and port id (mnl_cb_run), decodes
+ * every message, adds each to set (malformed ones are counted in set->malformed and skipped).
+ * Returns 1 when more messages follow, 0 when NLMSG_DONE was seen, -EINTR when the kernel
+ * flagged the dump as interrupted, -errno on NLMSG_ERROR or a bad buffer, -ENOMEM. */
+int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct diag_set *set);
+
+/* One NETLINK_SOCK_DIAG socket. One dump at a time. */
+struct diag;
+
+/* Open and bind the netlink socket. Returns 0 and *ret, or -errno. */
+int diag_open(struct diag **ret);
+
+/* Close; accepts NULL, returns NULL. */
+struct diag *diag_close(struct diag *d);
+
+/* Dump the TCP sockets of one family (AF_INET or AF_INET6) in the given states (DIAG_TCPF_*
+ * mask) into set, asking for INET_DIAG_INFO when want_info. An interrupted dump is retried a few
+ * times (sockets already added are deduplicated). Returns the number of sockets added, or -errno
+ * (-EBUSY when another dump is running on the socket, -EINTR when every retry was interrupted). */
+int diag_dump(struct diag *d, int family, uint32_t states, bool want_info, struct diag_set *set);
+
+/* Format an address as ip:port, IPv6 as [addr]:port. buf must hold DIAG_ADDR_STRLEN bytes. */
+#define DIAG_ADDR_STRLEN (INET6_ADDRSTRLEN + 8)
+const char *diag_addr_format(const struct diag_addr *a, char *buf, size_t size);
+
+/* Equality of two endpoints (family, address and port). */
+bool diag_addr_equal(const struct diag_addr *a, const struct diag_addr *b);
+
+/* True for 0.0.0.0 and ::. */
+bool diag_addr_is_any(const struct diag_addr *a);

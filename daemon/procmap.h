@@ -1,0 +1,91 @@
+/* procmap: socket inode -> the processes holding it, from /proc/PID/fd, and what is known about
+ * each holder (comm, exe, uid, unit, open fds, fd limit).
+ *
+ * The walk of /proc is the expensive part of a scan, so the map is built to be repeated every few
+ * seconds: holders found once are cached (inode -> (pid, start time, fd)) and re-verified with a
+ * single readlinkat() each; /proc is walked again only for inodes not in the cache and for
+ * processes not seen before. Processes that vanish mid-walk (ENOENT, ESRCH) or deny access
+ * (EACCES, EPERM) are skipped and counted, never fatal. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What is known about one process holding a socket. Strings are escaped for display. */
+struct proc_info {
+        pid_t pid;
+        uint64_t start_time; /* field 22 of /proc/PID/stat (clock ticks after boot); with pid, the
+                              * identity of a process: a reused pid has another start time */
+        char *comm;          /* escaped; never NULL ("" when unreadable) */
+        char *exe;           /* escaped; NULL when unreadable (kernel thread, denied) */
+        uint32_t uid;        /* real uid, from the Uid: line of /proc/PID/status */
+        char *unit;          /* systemd unit, NULL when none */
+        unsigned open_fds;   /* entries of /proc/PID/fd */
+        int64_t fd_limit;    /* soft "Max open files" of /proc/PID/limits; -1 = unlimited/unknown */
+};
+
+/* What one procmap_resolve() call cost and skipped. Counters add up (the caller zeroes them). */
+struct procmap_stats {
+        unsigned long proc_entries;   /* /proc entries read: directory entries, files and links */
+        unsigned long pids_walked;    /* processes whose fd directory was listed */
+        unsigned long links_read;     /* readlinkat() calls on fd entries */
+        unsigned long cache_verified; /* cached holders confirmed with one readlinkat() */
+        unsigned long cache_stale;    /* cached holders that no longer held the inode */
+        unsigned long vanished;       /* processes or fds gone mid-walk (ENOENT, ESRCH) */
+        unsigned long denied;         /* processes whose fds could not be read (EACCES, EPERM) */
+        unsigned long unresolved;     /* inodes asked for and held by no readable process */
+};
+
+/* Looks up the systemd unit of a process: 0 and a malloc'd string in *ret, or -errno (-ENODATA:
+ * no unit). sd_pid_get_unit() in the daemon; tests inject their own. */
+typedef int (*procmap_unit_fn)(pid_t pid, char **ret);
+
+struct procmap;
+
+/* Create a map reading the proc filesystem mounted at proc_path ("/proc" in the daemon, a fake
+ * tree in tests). get_unit may be NULL (no units). Returns 0 and *ret, or -errno (-ENOMEM, or the
+ * error of opening proc_path). */
+int procmap_new(const char *proc_path, procmap_unit_fn get_unit, struct procmap **ret);
+
+/* Free; accepts NULL, returns NULL. */
+struct procmap *procmap_free(struct procmap *pm);
+
+/* Find every process holding each of the n inodes (0 entries and repeats are ignored) and load
+ * the proc_info of every holder (fresh on each call: fds, comm and limits change).
+ *
+ * Cached holders are verified with one readlinkat() each. /proc is walked when some inode has no
+ * verified holder, or when processes appeared that were never walked (a fork after the socket was
+ * cached shares it); processes already walked are skipped once every missing inode is found,
+ * processes never seen before are always walked, so that every holder of a socket is found.
+ * Returns 0, or -ENOMEM / -errno when /proc itself cannot be read. Per-process failures are
+ * counted in *stats (which may be NULL). */
+int procmap_resolve(struct procmap *pm, const uint32_t *inodes, size_t n, struct procmap_stats *stats);
+
+/* After procmap_resolve(): the pids holding inode, ascending and unique, in *ret. Returns how
+ * many (0 when none or not asked for). Valid until the next procmap_resolve(). */
+size_t procmap_holders(const struct procmap *pm, uint32_t inode, const pid_t **ret);
+
+/* After procmap_resolve(): the info of a holder, or NULL. Valid until the next procmap_resolve(). */
+const struct proc_info *procmap_info(const struct procmap *pm, pid_t pid);
+
+/* Pure parsers of /proc files, exported for tests and fuzzing. Each takes the raw bytes read
+ * (not NUL-terminated) and returns 0 or -EBADMSG. */
+
+/* /proc/PID/stat: the start time (field 22, counted after the last ')' since comm may hold
+ * spaces and parentheses). */
+int proc_parse_stat_start_time(const char *buf, size_t len, uint64_t *ret);
+
+/* /proc/PID/limits: the soft "Max open files" value; "unlimited" gives -1. */
+int proc_parse_limits_nofile(const char *buf, size_t len, int64_t *ret);
+
+/* /proc/PID/status: the real uid (first number of the "Uid:" line). */
+int proc_parse_status_uid(const char *buf, size_t len, uint32_t *ret);
+
+/* An fd link target: "socket:[12345]" gives 12345; anything else -EBADMSG (not a socket). */
+int proc_parse_socket_link(const char *buf, size_t len, uint32_t *ret);
+
+/* /proc/PID/comm content: strips exactly one trailing newline (the kernel's), keeps any other
+ * byte, and returns the escaped string (caller frees) or NULL on -ENOMEM. */
+char *proc_comm_from_file(const char *buf, size_t len);

@@ -1,0 +1,84 @@
+/* report: one scan's sockets rolled up into what closewaitd reports.
+ *
+ * Classification (pure: no kernel, no /proc, no clock):
+ *  - CLOSE_WAIT with an inode: a leaked fd of every process holding it (a socket shared after
+ *    fork counts for each holder, and once in the totals);
+ *  - CLOSE_WAIT with inode 0: never accepted, so in the accept backlog of the listener on the
+ *    same local address and port (or the wildcard address of that port);
+ *  - TIME_WAIT: the listener's process when its local port has a listener (server side), else
+ *    grouped by remote ip:port (client side). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "diag.h"
+#include "procmap.h"
+#include "util.h"
+
+/* Who holds what: procmap in the daemon, a table in tests. */
+struct report_owners {
+        size_t (*holders)(const void *userdata, uint32_t inode, const pid_t **ret);
+        const struct proc_info *(*info)(const void *userdata, pid_t pid);
+        const void *userdata;
+};
+
+/* report_owners backed by a resolved procmap. */
+struct report_owners report_owners_procmap(const struct procmap *pm);
+
+struct report_peer {
+        struct diag_addr remote;
+        unsigned count;
+};
+
+struct report_proc {
+        const struct proc_info *info; /* borrowed from the owners */
+        unsigned close_wait;          /* CLOSE_WAIT sockets held (each counted once per process) */
+        unsigned unread;              /* ... of which the application never read the EOF (Recv-Q > 0) */
+        usec_t oldest_age_usec;
+        struct report_peer *peers;    /* distinct remote endpoints, largest count first */
+        size_t n_peers;
+};
+
+struct report_backlog {
+        struct diag_addr local;       /* the listener's address */
+        const struct proc_info *info; /* listener's owner (lowest pid holding it), NULL if unknown */
+        unsigned close_wait;
+        usec_t oldest_age_usec;
+};
+
+struct report_tw {
+        bool server;                  /* true: addr is a listener's local address; false: remote */
+        struct diag_addr addr;
+        const struct proc_info *info; /* the listener's owner when server, NULL otherwise */
+        unsigned count;
+        usec_t oldest_age_usec;       /* 60 s minus the timer left, for the oldest */
+};
+
+struct report {
+        unsigned total_close_wait;     /* CLOSE_WAIT sockets with an inode (deduplicated) */
+        unsigned total_time_wait;
+        unsigned total_accept_backlog; /* CLOSE_WAIT sockets with inode 0 */
+        unsigned unowned_close_wait;   /* CLOSE_WAIT with an inode but no readable holder */
+        unsigned orphan_backlog;       /* inode 0 CLOSE_WAIT with no matching listener */
+
+        struct report_proc *procs;     /* largest close_wait first, then by pid */
+        size_t n_procs;
+        struct report_backlog *backlogs; /* largest first */
+        size_t n_backlogs;
+        struct report_tw *tw;          /* largest first */
+        size_t n_tw;
+};
+
+/* The TIME_WAIT length the kernel uses (TCP_TIMEWAIT_LEN). */
+#define REPORT_TIME_WAIT_USEC (60 * USEC_PER_SEC)
+
+/* Build the report from the deduplicated sockets of a scan. age_usec[i] is the CLOSE_WAIT age of
+ * set->socks[i] (ignored for other states); the TIME_WAIT age comes from the timer.
+ * Returns 0 or -ENOMEM. *out must be zeroed or freed before. */
+int report_build(const struct diag_set *set, const usec_t *age_usec, const struct report_owners *owners,
+                 struct report *out);
+
+/* Free the report's arrays; leaves it zeroed. */
+void report_done(struct report *r);

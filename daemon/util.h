@@ -1,0 +1,22 @@
+/* util: the one clock, the one time unit, and small helpers every module shares. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+typedef uint64_t usec_t;
+
+#define USEC_PER_SEC  ((usec_t) 1000000ULL)
+#define USEC_PER_MSEC ((usec_t) 1000ULL)
+#define USEC_INFINITY ((usec_t) UINT64_MAX)
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* CLOCK_MONOTONIC now, in microseconds. Never fails on Linux. */
+usec_t now_monotonic_usec(void);
+
+/* Seconds as a double, for output. */
+static inline double usec_to_sec(usec_t u) {
+        return (double) u / (double) USEC_PER_SEC;
+}
