@@ -65,6 +65,7 @@ struct report {
 
         struct report_proc *procs;     /* largest close_wait first, then by pid */
         size_t n_procs;
+        struct report_peer *peer_pool; /* the storage of every procs[i].peers */
         struct report_backlog *backlogs; /* largest first */
         size_t n_backlogs;
         struct report_tw *tw;          /* largest first */

@@ -1,0 +1,310 @@
+/* render: the report as JSON for scripts and as a table for people.
+ *
+ * Every string that comes from a process (comm, exe, unit) was escaped by procmap; JSON output
+ * escapes it once more as JSON, so the object always parses. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "render.h"
+#include "strutil.h"
+
+#define JSON_MAX_PEERS  10
+#define TABLE_MAX_PEERS 3
+
+static void json_put_string_or_null(FILE *f, const char *s) {
+        if (s)
+                json_put_string(f, s);
+        else
+                fputs("null", f);
+}
+
+static void json_put_addr(FILE *f, const struct diag_addr *a) {
+        char buf[DIAG_ADDR_STRLEN];
+
+        json_put_string(f, diag_addr_format(a, buf, sizeof(buf)));
+}
+
+static void format_time(const struct timespec *wall, char *buf, size_t size) {
+        struct tm tm;
+
+        if (!gmtime_r(&wall->tv_sec, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                snprintf(buf, size, "1970-01-01T00:00:00Z");
+}
+
+static void json_put_owner(FILE *f, const struct proc_info *info) {
+        if (info) {
+                fprintf(f, "\"pid\":%d,\"comm\":", (int) info->pid);
+                json_put_string(f, info->comm);
+        } else
+                fputs("\"pid\":null,\"comm\":null", f);
+}
+
+static void json_put_proc(FILE *f, const struct report_proc *p) {
+        const struct proc_info *info = p->info;
+        size_t n_peers = p->n_peers < JSON_MAX_PEERS ? p->n_peers : JSON_MAX_PEERS;
+
+        fprintf(f, "{\"pid\":%d,\"comm\":", (int) info->pid);
+        json_put_string(f, info->comm);
+        fputs(",\"exe\":", f);
+        json_put_string_or_null(f, info->exe);
+        fprintf(f, ",\"uid\":%u,\"unit\":", info->uid);
+        json_put_string_or_null(f, info->unit);
+        fprintf(f, ",\"start_time\":%llu", (unsigned long long) info->start_time);
+        fprintf(f, ",\"close_wait\":{\"count\":%u,\"oldest_age_s\":%.3f,\"unread\":%u,\"peers\":[", p->close_wait,
+                usec_to_sec(p->oldest_age_usec), p->unread);
+        for (size_t i = 0; i < n_peers; i++) {
+                fputs(i > 0 ? ",{\"remote\":" : "{\"remote\":", f);
+                json_put_addr(f, &p->peers[i].remote);
+                fprintf(f, ",\"count\":%u}", p->peers[i].count);
+        }
+        fprintf(f, "],\"peers_distinct\":%zu}", p->n_peers);
+        fprintf(f, ",\"fds\":{\"open\":%u,\"limit\":", info->open_fds);
+        if (info->fd_limit >= 0)
+                fprintf(f, "%lld}}", (long long) info->fd_limit);
+        else
+                fputs("null}}", f);
+}
+
+int render_json(FILE *f, const struct report *r, const struct render_scan *scan) {
+        char when[64];
+
+        format_time(&scan->wall, when, sizeof(when));
+        fprintf(f, "{\"version\":1,\"time\":\"%s\"", when);
+        fprintf(f, ",\"totals\":{\"close_wait\":%u,\"time_wait\":%u,\"accept_backlog\":%u,\"close_wait_unowned\":%u}",
+                r->total_close_wait, r->total_time_wait, r->total_accept_backlog, r->unowned_close_wait);
+
+        fputs(",\"processes\":[", f);
+        for (size_t i = 0; i < r->n_procs; i++) {
+                if (i > 0)
+                        fputc(',', f);
+                json_put_proc(f, &r->procs[i]);
+        }
+
+        fputs("],\"accept_backlog\":[", f);
+        for (size_t i = 0; i < r->n_backlogs; i++) {
+                const struct report_backlog *b = &r->backlogs[i];
+
+                fputs(i > 0 ? ",{\"local\":" : "{\"local\":", f);
+                json_put_addr(f, &b->local);
+                fputc(',', f);
+                json_put_owner(f, b->info);
+                fprintf(f, ",\"close_wait\":%u,\"oldest_age_s\":%.3f}", b->close_wait, usec_to_sec(b->oldest_age_usec));
+        }
+
+        fputs("],\"time_wait\":[", f);
+        for (size_t i = 0; i < r->n_tw; i++) {
+                const struct report_tw *t = &r->tw[i];
+
+                fputs(i > 0 ? ",{" : "{", f);
+                fputs(t->server ? "\"local\":" : "\"remote\":", f);
+                json_put_addr(f, &t->addr);
+                fputc(',', f);
+                json_put_owner(f, t->info);
+                fprintf(f, ",\"count\":%u,\"oldest_age_s\":%.3f}", t->count, usec_to_sec(t->oldest_age_usec));
+        }
+        fputc(']', f);
+
+        fprintf(f, ",\"scan\":{\"duration_s\":%.6f", usec_to_sec(scan->duration_usec));
+        if (scan->proc) {
+                const struct procmap_stats *p = scan->proc;
+
+                fprintf(f,
+                        ",\"proc_entries_read\":%lu,\"pids_walked\":%lu,\"links_read\":%lu,\"vanished\":%lu"
+                        ",\"denied\":%lu,\"unresolved\":%lu",
+                        p->proc_entries, p->pids_walked, p->links_read, p->vanished, p->denied, p->unresolved);
+        }
+        fprintf(f, ",\"netlink_duplicates\":%lu,\"netlink_malformed\":%lu}}\n", scan->diag_duplicates,
+                scan->diag_malformed);
+
+        fflush(f);
+        return ferror(f) ? -EIO : 0;
+}
+
+/* "6m52s", "1h02m", "3d04h": ages for people. */
+static const char *format_age(usec_t u, char *buf, size_t size) {
+        unsigned long long s = u / USEC_PER_SEC;
+
+        if (s < 60)
+                snprintf(buf, size, "%.1fs", usec_to_sec(u));
+        else if (s < 3600)
+                snprintf(buf, size, "%llum%02llus", s / 60, s % 60);
+        else if (s < 86400)
+                snprintf(buf, size, "%lluh%02llum", s / 3600, (s % 3600) / 60);
+        else
+                snprintf(buf, size, "%llud%02lluh", s / 86400, (s % 86400) / 3600);
+        return buf;
+}
+
+static const char *format_user(uint32_t uid, char *buf, size_t size) {
+        struct passwd pw, *res = NULL;
+        char tmp[1024];
+
+        if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res) {
+                char *e = str_escape(res->pw_name, strlen(res->pw_name));
+
+                if (e) {
+                        snprintf(buf, size, "%s", e);
+                        free(e);
+                        return buf;
+                }
+        }
+        snprintf(buf, size, "%u", uid);
+        return buf;
+}
+
+struct host_count {
+        struct diag_addr addr; /* the host; port kept when every socket used the same one */
+        unsigned count;
+        bool many_ports;
+};
+
+static int peer_addr_compare(const void *a, const void *b) {
+        const struct report_peer *x = a, *y = b;
+        size_t n = x->remote.family == AF_INET ? sizeof(x->remote.v4) : sizeof(x->remote.v6);
+        int r;
+
+        if (x->remote.family != y->remote.family)
+                return x->remote.family < y->remote.family ? -1 : 1;
+        r = memcmp(&x->remote.v6, &y->remote.v6, n);
+        return r != 0 ? r : (x->remote.port > y->remote.port) - (x->remote.port < y->remote.port);
+}
+
+static int host_count_compare(const void *a, const void *b) {
+        const struct host_count *x = a, *y = b;
+
+        return (x->count < y->count) - (x->count > y->count);
+}
+
+/* Top peers summarised by host: "10.0.0.5:5432 (40)" when one port, "127.0.0.1:* (7)" when the
+ * peer used many ports (the ephemeral ports of clients of a server). */
+static void table_put_peers(FILE *f, const struct report_proc *p) {
+        struct report_peer *sorted = NULL;
+        struct host_count *hosts = NULL;
+        size_t n_hosts = 0;
+
+        if (p->n_peers == 0)
+                return;
+        sorted = malloc(p->n_peers * sizeof(*sorted));
+        hosts = malloc(p->n_peers * sizeof(*hosts));
+        if (!sorted || !hosts) {
+                fprintf(f, "%zu peers", p->n_peers);
+                goto finish;
+        }
+        memcpy(sorted, p->peers, p->n_peers * sizeof(*sorted));
+        qsort(sorted, p->n_peers, sizeof(*sorted), peer_addr_compare);
+        for (size_t i = 0; i < p->n_peers; i++) {
+                struct diag_addr host = sorted[i].remote;
+
+                host.port = 0;
+                if (n_hosts > 0) {
+                        struct host_count *last = &hosts[n_hosts - 1];
+                        struct diag_addr prev = last->addr;
+
+                        prev.port = 0;
+                        if (diag_addr_equal(&prev, &host)) {
+                                last->count += sorted[i].count;
+                                last->many_ports = true;
+                                continue;
+                        }
+                }
+                hosts[n_hosts++] = (struct host_count){ .addr = sorted[i].remote, .count = sorted[i].count };
+        }
+        qsort(hosts, n_hosts, sizeof(*hosts), host_count_compare);
+        for (size_t i = 0; i < n_hosts && i < TABLE_MAX_PEERS; i++) {
+                char buf[DIAG_ADDR_STRLEN], *colon;
+
+                diag_addr_format(&hosts[i].addr, buf, sizeof(buf));
+                colon = strrchr(buf, ':');
+                if (hosts[i].many_ports && colon)
+                        snprintf(colon, sizeof(buf) - (size_t) (colon - buf), ":*");
+                fprintf(f, "%s%s (%u)", i > 0 ? ", " : "", buf, hosts[i].count);
+        }
+        if (n_hosts > TABLE_MAX_PEERS)
+                fprintf(f, ", +%zu more", n_hosts - TABLE_MAX_PEERS);
+finish:
+        free(sorted);
+        free(hosts);
+}
+
+static void format_pid(const struct proc_info *info, char *buf, size_t size) {
+        if (info)
+                snprintf(buf, size, "%d", (int) info->pid);
+        else
+                snprintf(buf, size, "-");
+}
+
+int render_table(FILE *f, const struct report *r, const struct render_scan *scan) {
+        char when[64], age[32], user[64];
+
+        format_time(&scan->wall, when, sizeof(when));
+        fprintf(f, "closewaitd %s scan at %s: %u CLOSE_WAIT held by %zu processes, %u unaccepted, %u TIME_WAIT\n",
+                CLOSEWAITD_VERSION, when, r->total_close_wait, r->n_procs, r->total_accept_backlog,
+                r->total_time_wait);
+
+        if (r->n_procs > 0) {
+                fprintf(f, "\nCLOSE_WAIT sockets held by processes (ages are lower bounds):\n");
+                fprintf(f, "%8s %-10s %-16s %-24s %6s %6s %8s %13s  %s\n", "PID", "USER", "COMM", "UNIT", "COUNT",
+                        "UNREAD", "OLDEST", "FDS/LIMIT", "TOP PEERS");
+                for (size_t i = 0; i < r->n_procs; i++) {
+                        const struct report_proc *p = &r->procs[i];
+                        char fds[32];
+
+                        if (p->info->fd_limit >= 0)
+                                snprintf(fds, sizeof(fds), "%u/%lld", p->info->open_fds, (long long) p->info->fd_limit);
+                        else
+                                snprintf(fds, sizeof(fds), "%u/unlimited", p->info->open_fds);
+                        fprintf(f, "%8d %-10s %-16s %-24s %6u %6u %8s %13s  ", (int) p->info->pid,
+                                format_user(p->info->uid, user, sizeof(user)), p->info->comm,
+                                p->info->unit ? p->info->unit : "-", p->close_wait, p->unread,
+                                format_age(p->oldest_age_usec, age, sizeof(age)), fds);
+                        table_put_peers(f, p);
+                        fputc('\n', f);
+                }
+        } else
+                fprintf(f, "\nNo process holds a CLOSE_WAIT socket.\n");
+        if (r->unowned_close_wait > 0)
+                fprintf(f, "%u CLOSE_WAIT sockets have no readable holder (permission or a process that exited).\n",
+                        r->unowned_close_wait);
+
+        if (r->n_backlogs > 0) {
+                fprintf(f, "\nAccept backlog: connections closed by the peer before accept():\n");
+                fprintf(f, "%-48s %8s %-16s %6s %8s\n", "LISTENER", "PID", "COMM", "COUNT", "OLDEST");
+                for (size_t i = 0; i < r->n_backlogs; i++) {
+                        const struct report_backlog *b = &r->backlogs[i];
+                        char addr[DIAG_ADDR_STRLEN], pid[16];
+
+                        format_pid(b->info, pid, sizeof(pid));
+                        fprintf(f, "%-48s %8s %-16s %6u %8s\n", diag_addr_format(&b->local, addr, sizeof(addr)), pid,
+                                b->info ? b->info->comm : "-", b->close_wait,
+                                format_age(b->oldest_age_usec, age, sizeof(age)));
+                }
+        }
+
+        if (r->n_tw > 0) {
+                fprintf(f, "\nTIME_WAIT groups (server side by listener, client side by destination):\n");
+                fprintf(f, "%-6s %-48s %8s %-16s %6s %8s\n", "SIDE", "ADDRESS", "PID", "COMM", "COUNT", "OLDEST");
+                for (size_t i = 0; i < r->n_tw; i++) {
+                        const struct report_tw *t = &r->tw[i];
+                        char addr[DIAG_ADDR_STRLEN], pid[16];
+
+                        format_pid(t->info, pid, sizeof(pid));
+                        fprintf(f, "%-6s %-48s %8s %-16s %6u %8s\n", t->server ? "server" : "client",
+                                diag_addr_format(&t->addr, addr, sizeof(addr)), pid, t->info ? t->info->comm : "-",
+                                t->count, format_age(t->oldest_age_usec, age, sizeof(age)));
+                }
+        }
+
+        fprintf(f, "\nScan took %.1f ms", usec_to_sec(scan->duration_usec) * 1000.0);
+        if (scan->proc)
+                fprintf(f, "; /proc: %lu entries read, %lu processes vanished, %lu denied", scan->proc->proc_entries,
+                        scan->proc->vanished, scan->proc->denied);
+        fputs(".\n", f);
+
+        fflush(f);
+        return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,394 @@
+/* report: classify the sockets of one scan and roll them up per process, listener and group.
+ *
+ * Everything here is a pure function of the deduplicated sockets, their ages and the owners
+ * lookup, so it is unit-tested with tables. Work is O(n log n) in the number of sockets with a
+ * handful of allocations per report, never one per socket. */
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static size_t owners_procmap_holders(const void *userdata, uint32_t inode, const pid_t **ret) {
+        return procmap_holders(userdata, inode, ret);
+}
+
+static const struct proc_info *owners_procmap_info(const void *userdata, pid_t pid) {
+        return procmap_info(userdata, pid);
+}
+
+struct report_owners report_owners_procmap(const struct procmap *pm) {
+        return (struct report_owners){
+                .holders = owners_procmap_holders,
+                .info = owners_procmap_info,
+                .userdata = pm,
+        };
+}
+
+static int addr_compare(const struct diag_addr *a, const struct diag_addr *b) {
+        int r;
+
+        if (a->family != b->family)
+                return a->family < b->family ? -1 : 1;
+        r = a->family == AF_INET ? memcmp(&a->v4, &b->v4, sizeof(a->v4)) : memcmp(&a->v6, &b->v6, sizeof(a->v6));
+        if (r != 0)
+                return r;
+        if (a->port != b->port)
+                return a->port < b->port ? -1 : 1;
+        return 0;
+}
+
+/* Listeners sorted by port, for lookups by the local port of a CLOSE_WAIT or TIME_WAIT socket. */
+struct listeners {
+        const struct diag_sock **socks;
+        size_t n;
+};
+
+static int listener_compare(const void *a, const void *b) {
+        const struct diag_sock *x = *(const struct diag_sock *const *) a, *y = *(const struct diag_sock *const *) b;
+
+        if (x->local.port != y->local.port)
+                return x->local.port < y->local.port ? -1 : 1;
+        return addr_compare(&x->local, &y->local);
+}
+
+static int listeners_build(const struct diag_set *set, struct listeners *l) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < set->n; i++)
+                if (set->socks[i].state == TCP_LISTEN)
+                        n++;
+        l->n = 0;
+        l->socks = NULL;
+        if (n == 0)
+                return 0;
+        l->socks = malloc(n * sizeof(*l->socks));
+        if (!l->socks)
+                return -ENOMEM;
+        for (size_t i = 0; i < set->n; i++)
+                if (set->socks[i].state == TCP_LISTEN)
+                        l->socks[l->n++] = &set->socks[i];
+        qsort(l->socks, l->n, sizeof(*l->socks), listener_compare);
+        return 0;
+}
+
+/* The listener owning local address a: the one bound to exactly a, else the wildcard of a's
+ * family on its port; with any_family, else any listener on the port (TIME_WAIT matches by port).
+ * NULL when the port has no listener. */
+static const struct diag_sock *listeners_find(const struct listeners *l, const struct diag_addr *a, bool any_family) {
+        size_t lo = 0, hi = l->n;
+        const struct diag_sock *wildcard = NULL, *other = NULL;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (l->socks[mid]->local.port < a->port)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (size_t i = lo; i < l->n && l->socks[i]->local.port == a->port; i++) {
+                const struct diag_sock *s = l->socks[i];
+
+                if (s->local.family == a->family) {
+                        if (addr_compare(&s->local, a) == 0)
+                                return s;
+                        if (!wildcard && diag_addr_is_any(&s->local))
+                                wildcard = s;
+                }
+                if (!other)
+                        other = s;
+        }
+        if (wildcard)
+                return wildcard;
+        return any_family ? other : NULL;
+}
+
+/* The owner of a listener: the lowest pid holding its inode. */
+static const struct proc_info *listener_owner(const struct report_owners *o, const struct diag_sock *listener) {
+        const pid_t *pids;
+
+        if (!listener || listener->inode == 0)
+                return NULL;
+        if (o->holders(o->userdata, listener->inode, &pids) == 0)
+                return NULL;
+        return o->info(o->userdata, pids[0]);
+}
+
+/* (process, socket) pairs of CLOSE_WAIT sockets with an inode, sorted by process then peer. */
+struct hold {
+        const struct proc_info *info;
+        const struct diag_sock *sock;
+        usec_t age;
+};
+
+static int hold_compare(const void *a, const void *b) {
+        const struct hold *x = a, *y = b;
+
+        if (x->info->pid != y->info->pid)
+                return x->info->pid < y->info->pid ? -1 : 1;
+        return addr_compare(&x->sock->remote, &y->sock->remote);
+}
+
+static int peer_compare(const void *a, const void *b) {
+        const struct report_peer *x = a, *y = b;
+
+        if (x->count != y->count)
+                return x->count > y->count ? -1 : 1;
+        return addr_compare(&x->remote, &y->remote);
+}
+
+static int proc_compare(const void *a, const void *b) {
+        const struct report_proc *x = a, *y = b;
+
+        if (x->close_wait != y->close_wait)
+                return x->close_wait > y->close_wait ? -1 : 1;
+        return x->info->pid < y->info->pid ? -1 : x->info->pid > y->info->pid;
+}
+
+static int build_procs(const struct diag_set *set, const usec_t *age_usec, const struct report_owners *o,
+                       struct report *r) {
+        struct hold *holds = NULL;
+        size_t n_holds = 0, cap = 0, n_procs = 0, n_peers = 0;
+        int ret = -ENOMEM;
+
+        for (size_t i = 0; i < set->n; i++) {
+                const struct diag_sock *s = &set->socks[i];
+                const pid_t *pids;
+                size_t n;
+
+                if (s->state != TCP_CLOSE_WAIT || s->inode == 0)
+                        continue;
+                r->total_close_wait++;
+                n = o->holders(o->userdata, s->inode, &pids);
+                if (n == 0) {
+                        r->unowned_close_wait++;
+                        continue;
+                }
+                for (size_t k = 0; k < n; k++) {
+                        const struct proc_info *info = o->info(o->userdata, pids[k]);
+
+                        if (!info)
+                                continue;
+                        if (n_holds == cap) {
+                                size_t ncap = cap ? cap * 2 : 256;
+                                struct hold *t = realloc(holds, ncap * sizeof(*holds));
+
+                                if (!t)
+                                        goto finish;
+                                holds = t;
+                                cap = ncap;
+                        }
+                        holds[n_holds++] = (struct hold){ .info = info, .sock = s, .age = age_usec[i] };
+                }
+        }
+        if (n_holds == 0) {
+                ret = 0;
+                goto finish;
+        }
+        qsort(holds, n_holds, sizeof(*holds), hold_compare);
+
+        for (size_t i = 0; i < n_holds; i++) {
+                if (i == 0 || holds[i].info != holds[i - 1].info)
+                        n_procs++;
+                if (i == 0 || holds[i].info != holds[i - 1].info ||
+                    addr_compare(&holds[i].sock->remote, &holds[i - 1].sock->remote) != 0)
+                        n_peers++;
+        }
+        r->procs = calloc(n_procs, sizeof(*r->procs));
+        r->peer_pool = calloc(n_peers, sizeof(*r->peer_pool));
+        if (!r->procs || !r->peer_pool)
+                goto finish;
+
+        for (size_t i = 0, p = 0; i < n_holds; i++) {
+                struct report_proc *rp;
+                bool new_proc = i == 0 || holds[i].info != holds[i - 1].info;
+
+                if (new_proc) {
+                        rp = &r->procs[r->n_procs++];
+                        rp->info = holds[i].info;
+                        rp->peers = &r->peer_pool[p];
+                } else
+                        rp = &r->procs[r->n_procs - 1];
+
+                rp->close_wait++;
+                if (holds[i].sock->rqueue > 0)
+                        rp->unread++;
+                if (holds[i].age > rp->oldest_age_usec)
+                        rp->oldest_age_usec = holds[i].age;
+                if (new_proc || addr_compare(&holds[i].sock->remote, &holds[i - 1].sock->remote) != 0) {
+                        rp->peers[rp->n_peers].remote = holds[i].sock->remote;
+                        rp->n_peers++;
+                        p++;
+                }
+                rp->peers[rp->n_peers - 1].count++;
+        }
+        for (size_t i = 0; i < r->n_procs; i++)
+                qsort(r->procs[i].peers, r->procs[i].n_peers, sizeof(struct report_peer), peer_compare);
+        qsort(r->procs, r->n_procs, sizeof(*r->procs), proc_compare);
+        ret = 0;
+finish:
+        free(holds);
+        return ret;
+}
+
+/* Groups keyed by a listener or an address, accumulated in a small sorted-on-demand array. */
+struct group {
+        const struct diag_sock *listener; /* NULL: keyed by addr */
+        struct diag_addr addr;
+        unsigned count;
+        usec_t oldest;
+};
+
+struct groups {
+        struct group *g;
+        size_t n, cap;
+};
+
+static int group_key_compare(const struct group *x, const struct group *y) {
+        if (x->listener != y->listener)
+                return x->listener < y->listener ? -1 : 1;
+        return x->listener ? 0 : addr_compare(&x->addr, &y->addr);
+}
+
+static int group_sort_compare(const void *a, const void *b) {
+        return group_key_compare(a, b);
+}
+
+static int group_count_compare(const void *a, const void *b) {
+        const struct group *x = a, *y = b;
+
+        if (x->count != y->count)
+                return x->count > y->count ? -1 : 1;
+        return addr_compare(&x->addr, &y->addr);
+}
+
+static int groups_push(struct groups *gs, const struct diag_sock *listener, const struct diag_addr *addr, usec_t age) {
+        if (gs->n == gs->cap) {
+                size_t ncap = gs->cap ? gs->cap * 2 : 64;
+                struct group *t = realloc(gs->g, ncap * sizeof(*gs->g));
+
+                if (!t)
+                        return -ENOMEM;
+                gs->g = t;
+                gs->cap = ncap;
+        }
+        gs->g[gs->n++] = (struct group){
+                .listener = listener,
+                .addr = listener ? listener->local : *addr,
+                .count = 1,
+                .oldest = age,
+        };
+        return 0;
+}
+
+/* Merge entries with the same key (one entry per socket before), then order by count. */
+static void groups_merge(struct groups *gs) {
+        size_t w = 0;
+
+        if (gs->n == 0)
+                return;
+        qsort(gs->g, gs->n, sizeof(*gs->g), group_sort_compare);
+        for (size_t i = 1; i < gs->n; i++) {
+                if (group_key_compare(&gs->g[i], &gs->g[w]) == 0) {
+                        gs->g[w].count += gs->g[i].count;
+                        if (gs->g[i].oldest > gs->g[w].oldest)
+                                gs->g[w].oldest = gs->g[i].oldest;
+                } else
+                        gs->g[++w] = gs->g[i];
+        }
+        gs->n = w + 1;
+        qsort(gs->g, gs->n, sizeof(*gs->g), group_count_compare);
+}
+
+static usec_t time_wait_age(const struct diag_sock *s) {
+        usec_t left = (usec_t) s->expires_ms * USEC_PER_MSEC;
+
+        return left >= REPORT_TIME_WAIT_USEC ? 0 : REPORT_TIME_WAIT_USEC - left;
+}
+
+static int build_groups(const struct diag_set *set, const usec_t *age_usec, const struct report_owners *o,
+                        const struct listeners *l, struct report *r) {
+        struct groups backlog = {}, tw = {};
+        int ret = -ENOMEM;
+
+        for (size_t i = 0; i < set->n; i++) {
+                const struct diag_sock *s = &set->socks[i];
+                const struct diag_sock *listener;
+
+                if (s->state == TCP_CLOSE_WAIT && s->inode == 0) {
+                        r->total_accept_backlog++;
+                        listener = listeners_find(l, &s->local, false);
+                        if (!listener)
+                                r->orphan_backlog++;
+                        if (groups_push(&backlog, listener, &s->local, age_usec[i]) < 0)
+                                goto finish;
+                } else if (s->state == TCP_TIME_WAIT) {
+                        r->total_time_wait++;
+                        listener = listeners_find(l, &s->local, true);
+                        if (groups_push(&tw, listener, &s->remote, time_wait_age(s)) < 0)
+                                goto finish;
+                }
+        }
+        groups_merge(&backlog);
+        groups_merge(&tw);
+
+        if (backlog.n > 0) {
+                r->backlogs = calloc(backlog.n, sizeof(*r->backlogs));
+                if (!r->backlogs)
+                        goto finish;
+        }
+        for (size_t i = 0; i < backlog.n; i++)
+                r->backlogs[r->n_backlogs++] = (struct report_backlog){
+                        .local = backlog.g[i].addr,
+                        .info = listener_owner(o, backlog.g[i].listener),
+                        .close_wait = backlog.g[i].count,
+                        .oldest_age_usec = backlog.g[i].oldest,
+                };
+
+        if (tw.n > 0) {
+                r->tw = calloc(tw.n, sizeof(*r->tw));
+                if (!r->tw)
+                        goto finish;
+        }
+        for (size_t i = 0; i < tw.n; i++)
+                r->tw[r->n_tw++] = (struct report_tw){
+                        .server = tw.g[i].listener != NULL,
+                        .addr = tw.g[i].addr,
+                        .info = listener_owner(o, tw.g[i].listener),
+                        .count = tw.g[i].count,
+                        .oldest_age_usec = tw.g[i].oldest,
+                };
+        ret = 0;
+finish:
+        free(backlog.g);
+        free(tw.g);
+        return ret;
+}
+
+int report_build(const struct diag_set *set, const usec_t *age_usec, const struct report_owners *owners,
+                 struct report *out) {
+        struct listeners l;
+        int r;
+
+        *out = (struct report){};
+        r = listeners_build(set, &l);
+        if (r < 0)
+                return r;
+        r = build_procs(set, age_usec, owners, out);
+        if (r >= 0)
+                r = build_groups(set, age_usec, owners, &l, out);
+        free(l.socks);
+        if (r < 0)
+                report_done(out);
+        return r;
+}
+
+void report_done(struct report *r) {
+        free(r->procs);
+        free(r->peer_pool);
+        free(r->backlogs);
+        free(r->tw);
+        *r = (struct report){};
+}

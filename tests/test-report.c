@@ -1,0 +1,366 @@
+/* Unit tests of report: classification and roll-ups from sockets built in the test, with a fake
+ * owners table instead of /proc. */
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "render.h"
+#include "report.h"
+
+/* A fake owners table: inode -> pids. */
+struct fake_hold {
+        uint32_t inode;
+        pid_t pids[4];
+        size_t n;
+};
+
+struct fake_owners {
+        const struct fake_hold *holds;
+        size_t n_holds;
+        struct proc_info infos[8];
+        size_t n_infos;
+};
+
+static size_t fake_holders(const void *userdata, uint32_t inode, const pid_t **ret) {
+        const struct fake_owners *fo = userdata;
+
+        for (size_t i = 0; i < fo->n_holds; i++)
+                if (fo->holds[i].inode == inode) {
+                        *ret = fo->holds[i].pids;
+                        return fo->holds[i].n;
+                }
+        return 0;
+}
+
+static const struct proc_info *fake_info(const void *userdata, pid_t pid) {
+        const struct fake_owners *fo = userdata;
+
+        for (size_t i = 0; i < fo->n_infos; i++)
+                if (fo->infos[i].pid == pid)
+                        return &fo->infos[i];
+        return NULL;
+}
+
+static void fake_add_proc(struct fake_owners *fo, pid_t pid, const char *comm) {
+        fo->infos[fo->n_infos++] = (struct proc_info){
+                .pid = pid,
+                .comm = (char *) comm,
+                .exe = (char *) "/usr/bin/x",
+                .uid = 1000,
+                .open_fds = 10,
+                .fd_limit = 1024,
+        };
+}
+
+static struct report_owners owners_of(const struct fake_owners *fo) {
+        return (struct report_owners){ .holders = fake_holders, .info = fake_info, .userdata = fo };
+}
+
+static struct diag_addr addr(const char *ip, uint16_t port) {
+        struct diag_addr a = { .port = port };
+
+        if (strchr(ip, ':')) {
+                a.family = AF_INET6;
+                assert_int_equal(inet_pton(AF_INET6, ip, &a.v6), 1);
+        } else {
+                a.family = AF_INET;
+                assert_int_equal(inet_pton(AF_INET, ip, &a.v4), 1);
+        }
+        return a;
+}
+
+static uint64_t next_cookie = 1;
+
+static void add_sock(struct diag_set *set, uint8_t state, uint32_t inode, const char *lip, uint16_t lport,
+                     const char *rip, uint16_t rport, uint32_t rqueue, uint32_t expires_ms) {
+        struct diag_sock s = {
+                .cookie = next_cookie++,
+                .local = addr(lip, lport),
+                .remote = addr(rip, rport),
+                .state = state,
+                .inode = inode,
+                .rqueue = rqueue,
+                .expires_ms = expires_ms,
+        };
+
+        assert_int_equal(diag_set_add(set, &s), 1);
+}
+
+static void build(struct diag_set *set, const struct fake_owners *fo, const usec_t *ages, struct report *r) {
+        struct report_owners o = owners_of(fo);
+        usec_t *zero = NULL;
+
+        if (!ages) {
+                zero = calloc(set->n + 1, sizeof(*zero));
+                ages = zero;
+        }
+        assert_int_equal(report_build(set, ages, &o, r), 0);
+        free(zero);
+}
+
+static void test_holder_counts_and_peers(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[] = {
+                { 101, { 10 }, 1 }, { 102, { 10 }, 1 }, { 103, { 10 }, 1 },
+                { 201, { 20 }, 1 },
+        };
+        struct fake_owners fo = { .holds = holds, .n_holds = ELEMENTSOF(holds) };
+        usec_t ages[4] = { 5 * USEC_PER_SEC, 9 * USEC_PER_SEC, 1 * USEC_PER_SEC, 3 * USEC_PER_SEC };
+        struct report r;
+
+        (void) state;
+        fake_add_proc(&fo, 10, "big");
+        fake_add_proc(&fo, 20, "small");
+        add_sock(&set, TCP_CLOSE_WAIT, 101, "10.0.0.1", 80, "10.0.0.5", 5432, 1, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 102, "10.0.0.1", 81, "10.0.0.5", 5432, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 103, "10.0.0.1", 82, "10.0.0.6", 5432, 1, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 201, "10.0.0.1", 83, "10.0.0.7", 1, 0, 0);
+        build(&set, &fo, ages, &r);
+
+        assert_int_equal(r.total_close_wait, 4);
+        assert_int_equal(r.n_procs, 2);
+        assert_int_equal(r.procs[0].info->pid, 10);
+        assert_int_equal(r.procs[0].close_wait, 3);
+        assert_int_equal(r.procs[0].unread, 2);
+        assert_int_equal(r.procs[0].oldest_age_usec, 9 * USEC_PER_SEC);
+        assert_int_equal(r.procs[0].n_peers, 2);
+        assert_int_equal(r.procs[0].peers[0].count, 2);
+        assert_int_equal(r.procs[0].peers[0].remote.port, 5432);
+        assert_int_equal(r.procs[0].peers[1].count, 1);
+        assert_int_equal(r.procs[1].info->pid, 20);
+        assert_int_equal(r.procs[1].close_wait, 1);
+        assert_int_equal(r.procs[1].oldest_age_usec, 3 * USEC_PER_SEC);
+        assert_int_equal(r.unowned_close_wait, 0);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
+/* A socket shared after fork counts for each holder and once in the totals. */
+static void test_shared_after_fork(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[] = { { 7, { 30, 31 }, 2 }, { 8, { 30, 31 }, 2 } };
+        struct fake_owners fo = { .holds = holds, .n_holds = ELEMENTSOF(holds) };
+        struct report r;
+
+        (void) state;
+        fake_add_proc(&fo, 30, "parent");
+        fake_add_proc(&fo, 31, "child");
+        add_sock(&set, TCP_CLOSE_WAIT, 7, "127.0.0.1", 9000, "127.0.0.1", 40000, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 8, "127.0.0.1", 9000, "127.0.0.1", 40001, 0, 0);
+        build(&set, &fo, NULL, &r);
+
+        assert_int_equal(r.total_close_wait, 2);
+        assert_int_equal(r.n_procs, 2);
+        assert_int_equal(r.procs[0].info->pid, 30);
+        assert_int_equal(r.procs[0].close_wait, 2);
+        assert_int_equal(r.procs[1].info->pid, 31);
+        assert_int_equal(r.procs[1].close_wait, 2);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
+static void test_unowned(void **state) {
+        struct diag_set set = {};
+        struct fake_owners fo = {};
+        struct report r;
+
+        (void) state;
+        add_sock(&set, TCP_CLOSE_WAIT, 55, "127.0.0.1", 1, "127.0.0.1", 2, 0, 0);
+        build(&set, &fo, NULL, &r);
+        assert_int_equal(r.total_close_wait, 1);
+        assert_int_equal(r.unowned_close_wait, 1);
+        assert_int_equal(r.n_procs, 0);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
+/* Table: where does an unaccepted CLOSE_WAIT socket (inode 0) land? */
+static void test_backlog_attribution(void **state) {
+        static const struct {
+                const char *listen_ip;
+                uint16_t listen_port;
+                const char *sock_ip;
+                uint16_t sock_port;
+                bool owned; /* attributed to the listener's process */
+        } cases[] = {
+                { "127.0.0.1", 6379, "127.0.0.1", 6379, true },  /* exact */
+                { "0.0.0.0", 6379, "127.0.0.2", 6379, true },    /* IPv4 wildcard */
+                { "::", 80, "::1", 80, true },                   /* IPv6 wildcard */
+                { "::", 80, "::ffff:127.0.0.1", 80, true },      /* v4-mapped child of a dual-stack listener */
+                { "127.0.0.1", 6379, "127.0.0.1", 6380, false }, /* other port */
+                { "127.0.0.2", 6379, "127.0.0.1", 6379, false }, /* other address, not wildcard */
+                { "::", 80, "127.0.0.1", 80, false },            /* other family */
+        };
+
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct diag_set set = {};
+                struct fake_hold holds[] = { { 900, { 77 }, 1 } };
+                struct fake_owners fo = { .holds = holds, .n_holds = 1 };
+                struct report r;
+
+                fake_add_proc(&fo, 77, "listener");
+                add_sock(&set, TCP_LISTEN, 900, cases[i].listen_ip, cases[i].listen_port, cases[i].listen_ip, 0, 0, 0);
+                add_sock(&set, TCP_CLOSE_WAIT, 0, cases[i].sock_ip, cases[i].sock_port, cases[i].sock_ip, 5555, 0, 0);
+                add_sock(&set, TCP_CLOSE_WAIT, 0, cases[i].sock_ip, cases[i].sock_port, cases[i].sock_ip, 5556, 0, 0);
+                build(&set, &fo, NULL, &r);
+
+                assert_int_equal(r.total_accept_backlog, 2);
+                assert_int_equal(r.total_close_wait, 0);
+                assert_int_equal(r.n_procs, 0);
+                assert_int_equal(r.n_backlogs, 1);
+                assert_int_equal(r.backlogs[0].close_wait, 2);
+                if (cases[i].owned) {
+                        if (!r.backlogs[0].info || r.backlogs[0].info->pid != 77)
+                                fail_msg("case %zu: not attributed to the listener", i);
+                        assert_int_equal(r.backlogs[0].local.port, cases[i].listen_port);
+                        assert_int_equal(r.orphan_backlog, 0);
+                } else {
+                        if (r.backlogs[0].info)
+                                fail_msg("case %zu: attributed to a listener it does not belong to", i);
+                        assert_int_equal(r.orphan_backlog, 2);
+                }
+                report_done(&r);
+                diag_set_done(&set);
+        }
+}
+
+static void test_time_wait_groups(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[] = { { 900, { 88 }, 1 } };
+        struct fake_owners fo = { .holds = holds, .n_holds = 1 };
+        struct report r;
+
+        (void) state;
+        fake_add_proc(&fo, 88, "nginx");
+        add_sock(&set, TCP_LISTEN, 900, "0.0.0.0", 80, "0.0.0.0", 0, 0, 0);
+        /* server side: local port 80 has a listener */
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 80, "10.0.0.9", 40000, 0, 59000);
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 80, "10.0.0.9", 40001, 0, 30000);
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 80, "10.0.0.8", 40001, 0, 1000);
+        /* client side: grouped by destination */
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 33000, "10.0.0.9", 5432, 0, 50000);
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 33001, "10.0.0.9", 5432, 0, 50000);
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 33002, "10.0.0.10", 5432, 0, 60000);
+        build(&set, &fo, NULL, &r);
+
+        assert_int_equal(r.total_time_wait, 6);
+        assert_int_equal(r.n_tw, 3);
+        assert_true(r.tw[0].server);
+        assert_int_equal(r.tw[0].count, 3);
+        assert_non_null(r.tw[0].info);
+        assert_int_equal(r.tw[0].info->pid, 88);
+        assert_int_equal(r.tw[0].addr.port, 80);
+        assert_int_equal(r.tw[0].oldest_age_usec, 59 * USEC_PER_SEC);
+        assert_false(r.tw[1].server);
+        assert_int_equal(r.tw[1].count, 2);
+        assert_null(r.tw[1].info);
+        assert_int_equal(r.tw[1].addr.port, 5432);
+        assert_int_equal(r.tw[1].oldest_age_usec, 10 * USEC_PER_SEC);
+        assert_int_equal(r.tw[2].count, 1);
+        assert_int_equal(r.tw[2].oldest_age_usec, 0);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
+/* A holder whose info is gone (vanished between walk and load) is skipped, not a crash. */
+static void test_missing_info(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[] = { { 5, { 40, 41 }, 2 } };
+        struct fake_owners fo = { .holds = holds, .n_holds = 1 };
+        struct report r;
+
+        (void) state;
+        fake_add_proc(&fo, 41, "alive");
+        add_sock(&set, TCP_CLOSE_WAIT, 5, "127.0.0.1", 1, "127.0.0.1", 2, 0, 0);
+        build(&set, &fo, NULL, &r);
+        assert_int_equal(r.n_procs, 1);
+        assert_int_equal(r.procs[0].info->pid, 41);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
+/* Many sockets, many holders: ordering is by count, then pid. */
+static void test_ordering(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[30];
+        struct fake_owners fo = { .holds = holds, .n_holds = 0 };
+        struct report r;
+        unsigned per_pid[3] = { 4, 10, 4 };
+
+        (void) state;
+        fake_add_proc(&fo, 300, "c");
+        fake_add_proc(&fo, 100, "a");
+        fake_add_proc(&fo, 200, "b");
+        for (unsigned p = 0; p < 3; p++)
+                for (unsigned k = 0; k < per_pid[p] && fo.n_holds < ELEMENTSOF(holds); k++) {
+                        uint32_t inode = 1000 + (uint32_t) fo.n_holds;
+
+                        holds[fo.n_holds++] = (struct fake_hold){ inode, { (pid_t) (100 * (p + 1)) }, 1 };
+                        add_sock(&set, TCP_CLOSE_WAIT, inode, "127.0.0.1", 80, "127.0.0.1", (uint16_t) (20000 + inode), 0, 0);
+                }
+        build(&set, &fo, NULL, &r);
+        assert_int_equal(r.n_procs, 3);
+        assert_int_equal(r.procs[0].info->pid, 200);
+        assert_int_equal(r.procs[0].close_wait, 10);
+        assert_int_equal(r.procs[1].info->pid, 100);
+        assert_int_equal(r.procs[2].info->pid, 300);
+        assert_int_equal(r.procs[0].n_peers, 10);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
+/* The JSON writer never lets a control byte through, whatever the strings hold. */
+static void test_render_json_hostile(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[] = { { 5, { 40 }, 1 } };
+        struct fake_owners fo = { .holds = holds, .n_holds = 1 };
+        struct render_scan scan = {};
+        struct report r;
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        (void) state;
+        fake_add_proc(&fo, 40, "raw\n\x1b[31m\"q\\");
+        fo.infos[0].unit = (char *) "bad\xff.service";
+        add_sock(&set, TCP_CLOSE_WAIT, 5, "::1", 8080, "::1", 40000, 0, 0);
+        build(&set, &fo, NULL, &r);
+        f = open_memstream(&buf, &size);
+        assert_non_null(f);
+        assert_int_equal(render_json(f, &r, &scan), 0);
+        fclose(f);
+        for (size_t i = 0; i + 1 < size; i++)
+                if ((unsigned char) buf[i] < 0x20)
+                        fail_msg("control byte 0x%02x at %zu in %s", buf[i], i, buf);
+        assert_non_null(strstr(buf, "\"comm\":\"raw\\u000a\\u001b[31m\\\"q\\\\\""));
+        assert_non_null(strstr(buf, "\"unit\":\"bad\\ufffd.service\""));
+        assert_non_null(strstr(buf, "\"remote\":\"[::1]:40000\""));
+        assert_non_null(strstr(buf, "\"totals\":{\"close_wait\":1,"));
+        free(buf);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_holder_counts_and_peers),
+                cmocka_unit_test(test_shared_after_fork),
+                cmocka_unit_test(test_unowned),
+                cmocka_unit_test(test_backlog_attribution),
+                cmocka_unit_test(test_time_wait_groups),
+                cmocka_unit_test(test_missing_info),
+                cmocka_unit_test(test_ordering),
+                cmocka_unit_test(test_render_json_hostile),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what closewaitd needs to build and test on Debian 12 (as root). Skips apt when every
+# package is already there, so repeated runs cost nothing.
+set -euo pipefail
+
+packages=(
+	gcc meson ninja-build pkg-config
+	libmnl-dev libsystemd-dev libconfig-dev
+	libcmocka-dev python3 python3-jsonschema
+	iproute2 systemd valgrind
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}; run as root (sudo) to install them" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
