@@ -20,7 +20,7 @@ struct proc_info {
                               * identity of a process: a reused pid has another start time */
         char *comm;          /* escaped; never NULL ("" when unreadable) */
         char *exe;           /* escaped; NULL when unreadable (kernel thread, denied) */
-        uint32_t uid;        /* real uid, from the Uid: line of /proc/PID/status */
+        uint32_t uid;        /* real uid, from the Uid: line of /proc/PID/status; UINT32_MAX if unknown */
         char *unit;          /* systemd unit, NULL when none */
         unsigned open_fds;   /* entries of /proc/PID/fd */
         int64_t fd_limit;    /* soft "Max open files" of /proc/PID/limits; -1 = unlimited/unknown */

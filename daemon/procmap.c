@@ -1,0 +1,1089 @@
+/* procmap: socket inode -> holder processes, from /proc/PID/fd, cached across scans.
+ *
+ * State kept between calls: a process table (pid -> start time, whether and when it was walked)
+ * and a holder cache, a flat array of (inode, pid, start time, fd) for the inodes asked for last
+ * time. A call verifies every cached holder with one readlinkat(), lists /proc, walks the fd
+ * directory of every process it has never walked (new pid, or a reused pid: another start time),
+ * and walks known processes only while some asked-for inode still has no holder. Everything is
+ * addressed relative to one directory fd, so tests point it at a fake tree.
+ *
+ * Known weakness, by design of the header: a process walked before an inode was asked for, that
+ * later received the socket (SCM_RIGHTS) or shares it with another holder, is not walked again
+ * once some holder of that inode is found. Forks are covered: the child is a new process. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "procmap.h"
+#include "strutil.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+/* /proc/PID/stat is ~300 bytes, status ~1.5 KiB with Uid: on line 9, limits ~1.4 KiB. */
+#define PM_FILE_MAX 4096
+/* comm is at most 15 bytes plus the newline; a fake tree may hold more, which is cut here. */
+#define PM_COMM_MAX 256
+/* "socket:[4294967295]" is 19 bytes; a longer link target is not a socket. */
+#define PM_LINK_MAX 64
+/* "2147483647/limits" and the like. */
+#define PM_PATH_MAX 32
+
+#define PM_UID_UNKNOWN UINT32_MAX
+
+struct pm_proc {
+        pid_t pid;
+        bool walked;             /* fds listed once with start_time below */
+        uint64_t start_time;     /* start time when last walked */
+        uint64_t seen_gen;       /* last scan that listed it in /proc */
+        uint64_t walked_gen;     /* last scan that walked its fds */
+        uint64_t holds_gen;      /* last scan in which a cached holder of it was verified */
+        uint64_t stat_gen;       /* scan of stat_start/stat_err: stat is read once per scan */
+        uint64_t stat_start;
+        int stat_err;
+        uint64_t denied_gen;     /* counted in stats->denied in this scan */
+        uint64_t vanished_gen;   /* counted in stats->vanished in this scan */
+        uint64_t info_gen;       /* scan whose info load was attempted */
+        unsigned walk_fds;       /* fd entries seen by the walk of walked_gen */
+};
+
+struct pm_holder {
+        uint32_t inode;
+        pid_t pid;
+        int fd;
+        uint64_t start_time;
+};
+
+struct pm_want {
+        uint32_t inode;
+        uint32_t found;          /* holders verified or walked in this scan */
+        size_t res_off;          /* holders of the last resolve: res_pids[res_off .. +res_n] */
+        size_t res_n;
+};
+
+struct procmap {
+        int proc_fd;
+        bool proc_magic;         /* real procfs: stat("PID/fd").st_size is the fd count */
+        procmap_unit_fn get_unit;
+        uint64_t gen;
+
+        struct pm_proc *procs;
+        size_t n_procs, cap_procs;
+        uint32_t *proc_slots;    /* open addressing: index + 1 into procs, 0 = empty */
+        size_t cap_proc_slots;
+
+        struct pm_holder *holders;
+        size_t n_holders, cap_holders;
+
+        struct pm_want *wants;
+        size_t n_wants, cap_wants;
+        uint32_t *want_slots;    /* open addressing: index + 1 into wants, 0 = empty */
+        size_t cap_want_slots;
+        size_t missing;          /* wants with found == 0 */
+
+        pid_t *res_pids;
+        size_t n_res, cap_res;
+
+        struct proc_info *infos; /* sorted by pid */
+        size_t n_infos, cap_infos;
+};
+
+static size_t pm_hash(uint32_t k, size_t cap) {
+        /* Inodes and pids come in runs: multiplying by an odd constant (mod 2^32, wrapping on
+         * purpose) spreads a run over the table, and any cap consecutive keys still land in
+         * distinct slots. */
+        uint32_t h = k * UINT32_C(2654435761);
+
+        return (size_t) h & (cap - 1);
+}
+
+/* Grow *array to hold at least want elements of size sz. */
+static int pm_reserve(void **array, size_t *cap, size_t want, size_t sz) {
+        size_t n;
+        void *p;
+
+        if (want <= *cap)
+                return 0;
+        n = *cap ? *cap : 16;
+        while (n < want) {
+                if (n > SIZE_MAX / 2 / sz)
+                        return -ENOMEM;
+                n *= 2;
+        }
+        p = realloc(*array, n * sz);
+        if (!p)
+                return -ENOMEM;
+        *array = p;
+        *cap = n;
+        return 0;
+}
+
+/* Power of two slot count for a table of n keys, at most half full. */
+static int pm_slots_size(size_t n, size_t *ret) {
+        size_t cap = 16;
+
+        if (n > UINT32_MAX / 4)
+                return -ENOMEM;
+        while (cap < n * 2)
+                cap *= 2;
+        *ret = cap;
+        return 0;
+}
+
+static bool pm_is_gone(int r) {
+        return r == -ENOENT || r == -ESRCH;
+}
+
+static void pm_count_failure(struct procmap *pm, struct pm_proc *p, int r, struct procmap_stats *stats) {
+        if (pm_is_gone(r)) {
+                if (p->vanished_gen != pm->gen) {
+                        p->vanished_gen = pm->gen;
+                        stats->vanished++;
+                }
+        } else if (p->denied_gen != pm->gen) {
+                /* EACCES/EPERM, or anything else that keeps its fds unreadable (a fake tree's
+                 * "fd" that is not a directory gives ENOTDIR). */
+                p->denied_gen = pm->gen;
+                stats->denied++;
+        }
+}
+
+/* Read at most size bytes of a file relative to dir_fd. Returns 0 and *len, or -errno. */
+static int pm_read_file(int dir_fd, const char *path, char *buf, size_t size, size_t *len,
+                        struct procmap_stats *stats) {
+        size_t n = 0;
+        int fd, r = 0;
+
+        *len = 0;
+        stats->proc_entries++;
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        while (n < size) {
+                ssize_t k = read(fd, buf + n, size - n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto finish;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        *len = n;
+finish:
+        close(fd);
+        return r;
+}
+
+static int pm_readlink(int dir_fd, const char *path, char *buf, size_t size, size_t *len,
+                       struct procmap_stats *stats) {
+        ssize_t k;
+
+        *len = 0;
+        stats->proc_entries++;
+        k = readlinkat(dir_fd, path, buf, size);
+        if (k < 0)
+                return -errno;
+        *len = (size_t) k;
+        return 0;
+}
+
+/* A directory entry named by a decimal number up to max, as procfs writes it: digits only, no
+ * leading zero ("0" itself is fd 0). */
+static bool pm_parse_name(const char *s, unsigned long max, unsigned long *ret) {
+        unsigned long v = 0;
+
+        if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0'))
+                return false;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9')
+                        return false;
+                v = v * 10 + (unsigned long) (*s - '0');
+                if (v > max)
+                        return false;
+        }
+        *ret = v;
+        return true;
+}
+
+/* Parse the digits at buf[*pos..len) as an unsigned number no larger than max. At least one
+ * digit; stops at the first non-digit, which the caller checks. */
+static int pm_parse_u64(const char *buf, size_t len, size_t *pos, uint64_t max, uint64_t *ret) {
+        size_t i = *pos;
+        uint64_t v = 0;
+
+        if (i >= len || buf[i] < '0' || buf[i] > '9')
+                return -EBADMSG;
+        for (; i < len && buf[i] >= '0' && buf[i] <= '9'; i++) {
+                unsigned d = (unsigned) (buf[i] - '0');
+
+                if (v > (max - d) / 10)
+                        return -EBADMSG;
+                v = v * 10 + d;
+        }
+        *pos = i;
+        *ret = v;
+        return 0;
+}
+
+static bool pm_is_blank(char c) {
+        return c == ' ' || c == '\t';
+}
+
+/* True when position i ends a field: end of the buffer, a blank or a newline. */
+static bool pm_field_end(const char *buf, size_t len, size_t i) {
+        return i >= len || pm_is_blank(buf[i]) || buf[i] == '\n';
+}
+
+int proc_parse_stat_start_time(const char *buf, size_t len, uint64_t *ret) {
+        size_t i, field = 2; /* the field that ends at the last ')' is comm, field 2 */
+        bool found = false;
+
+        /* comm may hold any byte but NUL, ')' included; no field after it can. */
+        for (i = len; i > 0; i--)
+                if (buf[i - 1] == ')') {
+                        found = true;
+                        break;
+                }
+        if (!found || i >= len || buf[i] != ' ')
+                return -EBADMSG;
+
+        while (i < len) {
+                if (buf[i] == ' ') {
+                        i++;
+                        continue;
+                }
+                if (buf[i] == '\n')
+                        break;
+                field++;
+                if (field == 22) {
+                        uint64_t v;
+
+                        if (pm_parse_u64(buf, len, &i, UINT64_MAX, &v) < 0 || !pm_field_end(buf, len, i))
+                                return -EBADMSG;
+                        *ret = v;
+                        return 0;
+                }
+                while (i < len && buf[i] != ' ' && buf[i] != '\n')
+                        i++;
+        }
+        return -EBADMSG;
+}
+
+/* The next line of buf[*pos..len): *start and *end (exclusive, no newline). False at the end. */
+static bool pm_next_line(const char *buf, size_t len, size_t *pos, size_t *start, size_t *end) {
+        size_t i = *pos;
+
+        if (i >= len)
+                return false;
+        *start = i;
+        while (i < len && buf[i] != '\n')
+                i++;
+        *end = i;
+        *pos = i < len ? i + 1 : i;
+        return true;
+}
+
+static bool pm_has_prefix(const char *buf, size_t start, size_t end, const char *prefix) {
+        size_t n = strlen(prefix);
+
+        return end - start >= n && memcmp(buf + start, prefix, n) == 0;
+}
+
+int proc_parse_limits_nofile(const char *buf, size_t len, int64_t *ret) {
+        static const char key[] = "Max open files";
+        size_t pos = 0, start, end;
+
+        while (pm_next_line(buf, len, &pos, &start, &end)) {
+                size_t i = start + sizeof(key) - 1;
+                uint64_t v;
+
+                if (!pm_has_prefix(buf, start, end, key) || i >= end || !pm_is_blank(buf[i]))
+                        continue;
+                while (i < end && pm_is_blank(buf[i]))
+                        i++;
+                if (end - i >= 9 && memcmp(buf + i, "unlimited", 9) == 0) {
+                        if (!pm_field_end(buf, end, i + 9))
+                                return -EBADMSG;
+                        *ret = -1;
+                        return 0;
+                }
+                if (pm_parse_u64(buf, end, &i, INT64_MAX, &v) < 0 || !pm_field_end(buf, end, i))
+                        return -EBADMSG;
+                *ret = (int64_t) v;
+                return 0;
+        }
+        return -EBADMSG;
+}
+
+int proc_parse_status_uid(const char *buf, size_t len, uint32_t *ret) {
+        size_t pos = 0, start, end;
+
+        while (pm_next_line(buf, len, &pos, &start, &end)) {
+                size_t i = start + 4;
+                uint64_t v;
+
+                if (!pm_has_prefix(buf, start, end, "Uid:"))
+                        continue;
+                while (i < end && pm_is_blank(buf[i]))
+                        i++;
+                if (pm_parse_u64(buf, end, &i, UINT32_MAX, &v) < 0 || !pm_field_end(buf, end, i))
+                        return -EBADMSG;
+                *ret = (uint32_t) v;
+                return 0;
+        }
+        return -EBADMSG;
+}
+
+int proc_parse_socket_link(const char *buf, size_t len, uint32_t *ret) {
+        static const char prefix[] = "socket:[";
+        size_t i = sizeof(prefix) - 1;
+        uint64_t v;
+
+        if (len < i + 2 || memcmp(buf, prefix, i) != 0)
+                return -EBADMSG;
+        /* The kernel writes "%lu": a leading zero is not something it made. */
+        if (buf[i] == '0' && buf[i + 1] != ']')
+                return -EBADMSG;
+        if (pm_parse_u64(buf, len, &i, UINT32_MAX, &v) < 0)
+                return -EBADMSG;
+        if (i + 1 != len || buf[i] != ']')
+                return -EBADMSG;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+char *proc_comm_from_file(const char *buf, size_t len) {
+        if (len > 0 && buf[len - 1] == '\n')
+                len--;
+        return str_escape(buf, len);
+}
+
+static struct pm_proc *pm_proc_find(const struct procmap *pm, pid_t pid) {
+        size_t i;
+
+        if (pm->cap_proc_slots == 0)
+                return NULL;
+        for (i = pm_hash((uint32_t) pid, pm->cap_proc_slots);; i = (i + 1) & (pm->cap_proc_slots - 1)) {
+                uint32_t s = pm->proc_slots[i];
+
+                if (s == 0)
+                        return NULL;
+                if (pm->procs[s - 1].pid == pid)
+                        return &pm->procs[s - 1];
+        }
+}
+
+static void pm_proc_slot_insert(struct procmap *pm, size_t idx) {
+        size_t i = pm_hash((uint32_t) pm->procs[idx].pid, pm->cap_proc_slots);
+
+        while (pm->proc_slots[i] != 0)
+                i = (i + 1) & (pm->cap_proc_slots - 1);
+        pm->proc_slots[i] = (uint32_t) idx + 1;
+}
+
+/* Rebuild the pid index for room_for entries (>= n_procs). */
+static int pm_proc_rehash(struct procmap *pm, size_t room_for) {
+        size_t cap;
+        int r;
+
+        r = pm_slots_size(room_for, &cap);
+        if (r < 0)
+                return r;
+        if (cap != pm->cap_proc_slots) {
+                uint32_t *s = realloc(pm->proc_slots, cap * sizeof(*s));
+
+                if (!s)
+                        return -ENOMEM;
+                pm->proc_slots = s;
+                pm->cap_proc_slots = cap;
+        }
+        memset(pm->proc_slots, 0, cap * sizeof(*pm->proc_slots));
+        for (size_t i = 0; i < pm->n_procs; i++)
+                pm_proc_slot_insert(pm, i);
+        return 0;
+}
+
+static int pm_proc_get(struct procmap *pm, pid_t pid, struct pm_proc **ret) {
+        struct pm_proc *p;
+        int r;
+
+        p = pm_proc_find(pm, pid);
+        if (p) {
+                *ret = p;
+                return 0;
+        }
+        r = pm_reserve((void **) &pm->procs, &pm->cap_procs, pm->n_procs + 1, sizeof(*pm->procs));
+        if (r < 0)
+                return r;
+        if ((pm->n_procs + 1) * 2 > pm->cap_proc_slots) {
+                r = pm_proc_rehash(pm, pm->n_procs + 1);
+                if (r < 0)
+                        return r;
+        }
+        p = &pm->procs[pm->n_procs];
+        *p = (struct pm_proc) { .pid = pid };
+        pm_proc_slot_insert(pm, pm->n_procs);
+        pm->n_procs++;
+        *ret = p;
+        return 0;
+}
+
+static struct pm_want *pm_want_find(const struct procmap *pm, uint32_t inode) {
+        size_t i;
+
+        if (inode == 0 || pm->cap_want_slots == 0)
+                return NULL;
+        for (i = pm_hash(inode, pm->cap_want_slots);; i = (i + 1) & (pm->cap_want_slots - 1)) {
+                uint32_t s = pm->want_slots[i];
+
+                if (s == 0)
+                        return NULL;
+                if (pm->wants[s - 1].inode == inode)
+                        return &pm->wants[s - 1];
+        }
+}
+
+/* The wanted set of this call: unique, non-zero inodes. */
+static int pm_wants_build(struct procmap *pm, const uint32_t *inodes, size_t n) {
+        size_t cap;
+        int r;
+
+        pm->n_wants = 0;
+        pm->missing = 0;
+        r = pm_slots_size(n, &cap);
+        if (r < 0)
+                return r;
+        if (cap > pm->cap_want_slots) {
+                uint32_t *s = realloc(pm->want_slots, cap * sizeof(*s));
+
+                if (!s)
+                        return -ENOMEM;
+                pm->want_slots = s;
+                pm->cap_want_slots = cap;
+        }
+        /* Keep a large table from an earlier call: clearing it is cheaper than reallocating. */
+        memset(pm->want_slots, 0, pm->cap_want_slots * sizeof(*pm->want_slots));
+        r = pm_reserve((void **) &pm->wants, &pm->cap_wants, n, sizeof(*pm->wants));
+        if (r < 0)
+                return r;
+
+        for (size_t k = 0; k < n; k++) {
+                size_t i;
+
+                if (inodes[k] == 0)
+                        continue;
+                for (i = pm_hash(inodes[k], pm->cap_want_slots); pm->want_slots[i] != 0;
+                     i = (i + 1) & (pm->cap_want_slots - 1))
+                        if (pm->wants[pm->want_slots[i] - 1].inode == inodes[k])
+                                break;
+                if (pm->want_slots[i] != 0)
+                        continue;
+                pm->wants[pm->n_wants] = (struct pm_want) { .inode = inodes[k] };
+                pm->want_slots[i] = (uint32_t) ++pm->n_wants;
+        }
+        pm->missing = pm->n_wants;
+        return 0;
+}
+
+/* The start time of p, read from PID/stat at most once per scan. 0 or -errno (counted). */
+static int pm_proc_start(struct procmap *pm, struct pm_proc *p, struct procmap_stats *stats, uint64_t *ret) {
+        char path[PM_PATH_MAX], buf[PM_FILE_MAX];
+        size_t len;
+        int r;
+
+        if (p->stat_gen != pm->gen) {
+                p->stat_gen = pm->gen;
+                snprintf(path, sizeof(path), "%d/stat", (int) p->pid);
+                r = pm_read_file(pm->proc_fd, path, buf, sizeof(buf), &len, stats);
+                if (r >= 0)
+                        r = proc_parse_stat_start_time(buf, len, &p->stat_start);
+                p->stat_err = r < 0 ? r : 0;
+                if (r < 0)
+                        pm_count_failure(pm, p, r, stats);
+        }
+        if (p->stat_err < 0)
+                return p->stat_err;
+        *ret = p->stat_start;
+        return 0;
+}
+
+static int pm_holder_add(struct procmap *pm, uint32_t inode, pid_t pid, int fd, uint64_t start_time) {
+        int r;
+
+        r = pm_reserve((void **) &pm->holders, &pm->cap_holders, pm->n_holders + 1, sizeof(*pm->holders));
+        if (r < 0)
+                return r;
+        pm->holders[pm->n_holders++] = (struct pm_holder) {
+                .inode = inode,
+                .pid = pid,
+                .fd = fd,
+                .start_time = start_time,
+        };
+        return 0;
+}
+
+/* Whether the cached holder h still is one: same process (pid and start time) and its fd still
+ * on the same socket. */
+static struct pm_proc *pm_holder_check(struct procmap *pm, const struct pm_holder *h,
+                                       struct procmap_stats *stats) {
+        char path[PM_PATH_MAX], link[PM_LINK_MAX];
+        struct pm_proc *p;
+        uint64_t start;
+        uint32_t inode;
+        size_t len;
+        int r;
+
+        p = pm_proc_find(pm, h->pid);
+        if (!p || !p->walked || p->start_time != h->start_time)
+                return NULL;
+        if (pm_proc_start(pm, p, stats, &start) < 0 || start != h->start_time)
+                return NULL;
+
+        snprintf(path, sizeof(path), "%d/fd/%d", (int) h->pid, h->fd);
+        stats->links_read++;
+        r = pm_readlink(pm->proc_fd, path, link, sizeof(link), &len, stats);
+        if (r < 0) {
+                /* A closed fd is the common case; only a denial is worth counting. */
+                if (r == -EACCES || r == -EPERM)
+                        pm_count_failure(pm, p, r, stats);
+                return NULL;
+        }
+        if (proc_parse_socket_link(link, len, &inode) < 0 || inode != h->inode)
+                return NULL;
+        return p;
+}
+
+/* Step 1 of a scan: keep the cached holders of wanted inodes that one readlinkat() confirms. */
+static void pm_verify_cache(struct procmap *pm, struct procmap_stats *stats) {
+        size_t kept = 0;
+
+        for (size_t i = 0; i < pm->n_holders; i++) {
+                const struct pm_holder *h = &pm->holders[i];
+                struct pm_want *w;
+                struct pm_proc *p;
+
+                /* Not asked for any more: forget it, so the cache stays as large as one answer. */
+                w = pm_want_find(pm, h->inode);
+                if (!w)
+                        continue;
+
+                p = pm_holder_check(pm, h, stats);
+                if (!p) {
+                        stats->cache_stale++;
+                        continue;
+                }
+                stats->cache_verified++;
+                if (w->found++ == 0)
+                        pm->missing--;
+                p->holds_gen = pm->gen;
+                pm->holders[kept++] = *h;
+        }
+        pm->n_holders = kept;
+}
+
+/* List /proc: every numeric entry is a process. Drops processes that are gone from the table. */
+static int pm_list_procs(struct procmap *pm, struct procmap_stats *stats) {
+        struct dirent *de;
+        size_t kept = 0;
+        DIR *d = NULL;
+        int fd, r = 0;
+
+        /* A fresh open each scan: rewinddir() on a shared fd would share the offset. */
+        fd = openat(pm->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+
+        for (;;) {
+                unsigned long pid;
+                struct pm_proc *p;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        if (errno != 0)
+                                r = -errno;
+                        break;
+                }
+                stats->proc_entries++;
+                if (!pm_parse_name(de->d_name, INT_MAX, &pid) || pid == 0)
+                        continue;
+                r = pm_proc_get(pm, (pid_t) pid, &p);
+                if (r < 0)
+                        goto finish;
+                p->seen_gen = pm->gen;
+        }
+        if (r < 0)
+                goto finish;
+
+        for (size_t i = 0; i < pm->n_procs; i++)
+                if (pm->procs[i].seen_gen == pm->gen)
+                        pm->procs[kept++] = pm->procs[i];
+        if (kept != pm->n_procs) {
+                pm->n_procs = kept;
+                r = pm_proc_rehash(pm, kept);
+        }
+finish:
+        closedir(d);
+        return r;
+}
+
+/* List the fds of p and record it as holder of every wanted inode it has open. */
+static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, struct procmap_stats *stats) {
+        char path[PM_PATH_MAX];
+        struct dirent *de;
+        unsigned nfds = 0;
+        DIR *d;
+        int fd, r = 0;
+
+        snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
+        fd = openat(pm->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                if (r == -ENOMEM)
+                        return r;
+                /* Not walkable: still known, so that it is not retried as new on every scan. */
+                p->walked = true;
+                p->start_time = start;
+                pm_count_failure(pm, p, r, stats);
+                return 0;
+        }
+
+        /* From here on its old cached holders are superseded by what this walk finds. */
+        p->walked = true;
+        p->start_time = start;
+        p->walked_gen = pm->gen;
+        stats->pids_walked++;
+
+        for (;;) {
+                char link[PM_LINK_MAX];
+                unsigned long fdnum;
+                struct pm_want *w;
+                uint32_t inode;
+                size_t len;
+                int k;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        /* The process exiting mid-listing ends it early, which is fine. */
+                        if (errno != 0)
+                                pm_count_failure(pm, p, -errno, stats);
+                        break;
+                }
+                stats->proc_entries++;
+                if (!pm_parse_name(de->d_name, INT_MAX, &fdnum))
+                        continue;
+                nfds++;
+
+                stats->links_read++;
+                k = pm_readlink(dirfd(d), de->d_name, link, sizeof(link), &len, stats);
+                if (k < 0) {
+                        if (pm_is_gone(k))
+                                stats->vanished++; /* closed between readdir and readlink */
+                        else {
+                                pm_count_failure(pm, p, k, stats);
+                                if (k == -EACCES || k == -EPERM)
+                                        break;
+                        }
+                        continue;
+                }
+                if (proc_parse_socket_link(link, len, &inode) < 0)
+                        continue;
+                w = pm_want_find(pm, inode);
+                if (!w)
+                        continue;
+                r = pm_holder_add(pm, inode, p->pid, (int) fdnum, start);
+                if (r < 0)
+                        break;
+                if (w->found++ == 0)
+                        pm->missing--;
+        }
+        p->walk_fds = nfds;
+        closedir(d);
+        return r;
+}
+
+/* Walk the processes that need it: every new one, then known ones while an inode is missing,
+ * those that already hold a wanted socket first (a leaking process tends to leak more). */
+static int pm_walk_procs(struct procmap *pm, struct procmap_stats *stats) {
+        size_t n_cached = pm->n_holders, kept = 0;
+        int r;
+
+        for (int pass = 0; pass < 3; pass++) {
+                for (size_t i = 0; i < pm->n_procs; i++) {
+                        struct pm_proc *p = &pm->procs[i];
+                        uint64_t start;
+                        bool is_new;
+
+                        if (pass > 0 && pm->missing == 0)
+                                break;
+                        if (p->walked_gen == pm->gen)
+                                continue;
+                        if (pass == 1 && p->holds_gen != pm->gen)
+                                continue;
+                        if (pm_proc_start(pm, p, stats, &start) < 0)
+                                continue;
+                        is_new = !p->walked || p->start_time != start;
+                        if ((pass == 0) != is_new)
+                                continue;
+                        r = pm_walk(pm, p, start, stats);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        /* Drop the verified holders of processes walked again: the walk re-added them. */
+        for (size_t i = 0; i < pm->n_holders; i++) {
+                struct pm_proc *p;
+
+                if (i < n_cached) {
+                        p = pm_proc_find(pm, pm->holders[i].pid);
+                        if (p && p->walked_gen == pm->gen)
+                                continue;
+                }
+                pm->holders[kept++] = pm->holders[i];
+        }
+        pm->n_holders = kept;
+        return 0;
+}
+
+static int pm_holder_cmp(const void *a, const void *b) {
+        const struct pm_holder *x = a, *y = b;
+
+        if (x->inode != y->inode)
+                return x->inode < y->inode ? -1 : 1;
+        if (x->pid != y->pid)
+                return x->pid < y->pid ? -1 : 1;
+        return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+static int pm_info_cmp(const void *a, const void *b) {
+        const struct proc_info *x = a, *y = b;
+
+        return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static void pm_info_clear(struct proc_info *info) {
+        free(info->comm);
+        free(info->exe);
+        free(info->unit);
+        *info = (struct proc_info) {};
+}
+
+static void pm_infos_clear(struct procmap *pm) {
+        for (size_t i = 0; i < pm->n_infos; i++)
+                pm_info_clear(&pm->infos[i]);
+        pm->n_infos = 0;
+}
+
+/* Entries of PID/fd, for kernels whose procfs reports no size (before 6.2) and fake trees. */
+static unsigned pm_count_fds(struct procmap *pm, pid_t pid, struct procmap_stats *stats) {
+        char path[PM_PATH_MAX];
+        struct dirent *de;
+        unsigned n = 0;
+        DIR *d;
+        int fd;
+
+        snprintf(path, sizeof(path), "%d/fd", (int) pid);
+        fd = openat(pm->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return 0;
+        }
+        while ((de = readdir(d))) {
+                stats->proc_entries++;
+                if (de->d_name[0] != '.')
+                        n++;
+        }
+        closedir(d);
+        return n;
+}
+
+static unsigned pm_open_fds(struct procmap *pm, struct pm_proc *p, struct procmap_stats *stats) {
+        char path[PM_PATH_MAX];
+        struct stat st;
+
+        if (pm->proc_magic) {
+                snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
+                stats->proc_entries++;
+                /* proc_fd_getattr() reports the fd count as the size since Linux 6.2. */
+                if (fstatat(pm->proc_fd, path, &st, 0) >= 0 && st.st_size > 0)
+                        return st.st_size > UINT_MAX ? UINT_MAX : (unsigned) st.st_size;
+        }
+        /* Counted by this scan's walk already: no need to list the directory twice. */
+        if (p->walked_gen == pm->gen)
+                return p->walk_fds;
+        return pm_count_fds(pm, p->pid, stats);
+}
+
+/* Load the info of one holder into *info. 0, -ENOMEM, or -ESRCH when its stat is gone or shows
+ * another start time (counted as vanished): the pid then holds nothing. */
+static int pm_info_load(struct procmap *pm, struct pm_proc *p, uint64_t start, struct proc_info *info,
+                        struct procmap_stats *stats) {
+        char path[PM_PATH_MAX], buf[PM_FILE_MAX];
+        uint64_t now_start;
+        size_t len;
+        int r;
+
+        *info = (struct proc_info) {
+                .pid = p->pid,
+                .start_time = start,
+                .uid = PM_UID_UNKNOWN,
+                .fd_limit = -1,
+        };
+
+        /* Read fresh rather than the scan's copy: a pid reused since the walk holds nothing. */
+        snprintf(path, sizeof(path), "%d/stat", (int) p->pid);
+        r = pm_read_file(pm->proc_fd, path, buf, sizeof(buf), &len, stats);
+        if (r >= 0)
+                r = proc_parse_stat_start_time(buf, len, &now_start);
+        if (r >= 0 && now_start != start)
+                r = -ESRCH;
+        if (r < 0) {
+                /* Gone, reused, or a stat that no longer parses: not the process walked. */
+                pm_count_failure(pm, p, -ESRCH, stats);
+                return -ESRCH;
+        }
+
+        /* From here on, a file that cannot be read leaves its field at the default: the stat
+         * just read says the process lives, and one exiting now is as good as one exiting
+         * right after this function. */
+        snprintf(path, sizeof(path), "%d/comm", (int) p->pid);
+        r = pm_read_file(pm->proc_fd, path, buf, PM_COMM_MAX, &len, stats);
+        info->comm = r >= 0 ? proc_comm_from_file(buf, len) : strdup("");
+        if (!info->comm)
+                goto fail;
+
+        snprintf(path, sizeof(path), "%d/exe", (int) p->pid);
+        r = pm_readlink(pm->proc_fd, path, buf, sizeof(buf), &len, stats);
+        if (r >= 0) {
+                info->exe = str_escape(buf, len);
+                if (!info->exe)
+                        goto fail;
+        }
+
+        snprintf(path, sizeof(path), "%d/status", (int) p->pid);
+        r = pm_read_file(pm->proc_fd, path, buf, sizeof(buf), &len, stats);
+        /* A truncated read still has Uid: near the top; an unparsable file leaves it unknown. */
+        if (r >= 0)
+                (void) proc_parse_status_uid(buf, len, &info->uid);
+
+        snprintf(path, sizeof(path), "%d/limits", (int) p->pid);
+        r = pm_read_file(pm->proc_fd, path, buf, sizeof(buf), &len, stats);
+        if (r >= 0)
+                (void) proc_parse_limits_nofile(buf, len, &info->fd_limit);
+
+        info->open_fds = pm_open_fds(pm, p, stats);
+
+        if (pm->get_unit) {
+                r = pm->get_unit(p->pid, &info->unit);
+                if (r == -ENOMEM)
+                        goto fail;
+                if (r < 0)
+                        info->unit = NULL;
+        }
+        return 0;
+
+fail:
+        pm_info_clear(info);
+        return -ENOMEM;
+}
+
+/* Sort the holders, load the info of each holder pid, drop the pids that vanished, and lay out
+ * the answer per inode. */
+static int pm_build_results(struct procmap *pm, struct procmap_stats *stats) {
+        size_t kept = 0;
+        int r;
+
+        if (pm->n_holders > 1)
+                qsort(pm->holders, pm->n_holders, sizeof(*pm->holders), pm_holder_cmp);
+
+        /* Infos of the unique holder pids. Sorting by pid is done after, as holders are sorted
+         * by inode first. */
+        for (size_t i = 0; i < pm->n_holders; i++) {
+                const struct pm_holder *h = &pm->holders[i];
+                struct proc_info *info;
+                struct pm_proc *p;
+
+                p = pm_proc_find(pm, h->pid);
+                if (!p || p->info_gen == pm->gen) /* loaded (or found gone) already */
+                        continue;
+                p->info_gen = pm->gen;
+                r = pm_reserve((void **) &pm->infos, &pm->cap_infos, pm->n_infos + 1, sizeof(*pm->infos));
+                if (r < 0)
+                        return r;
+                info = &pm->infos[pm->n_infos];
+                r = pm_info_load(pm, p, h->start_time, info, stats);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0)
+                        pm->n_infos++;
+        }
+        if (pm->n_infos > 1)
+                qsort(pm->infos, pm->n_infos, sizeof(*pm->infos), pm_info_cmp);
+
+        r = pm_reserve((void **) &pm->res_pids, &pm->cap_res, pm->n_holders, sizeof(*pm->res_pids));
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < pm->n_holders; i++) {
+                const struct pm_holder *h = &pm->holders[i];
+                struct pm_want *w;
+
+                if (!procmap_info(pm, h->pid))
+                        continue; /* vanished: forget it */
+                /* An exact repeat can only be left over from a call that failed mid-walk. */
+                if (kept > 0 && pm_holder_cmp(&pm->holders[kept - 1], h) == 0)
+                        continue;
+                pm->holders[kept++] = *h;
+                w = pm_want_find(pm, h->inode);
+                if (!w)
+                        continue;
+                if (w->res_n == 0)
+                        w->res_off = pm->n_res;
+                else if (pm->res_pids[pm->n_res - 1] == h->pid)
+                        continue; /* two fds of one process on the same socket (dup) */
+                pm->res_pids[pm->n_res++] = h->pid;
+                w->res_n++;
+        }
+        pm->n_holders = kept;
+
+        for (size_t i = 0; i < pm->n_wants; i++)
+                if (pm->wants[i].res_n == 0)
+                        stats->unresolved++;
+        return 0;
+}
+
+int procmap_new(const char *proc_path, procmap_unit_fn get_unit, struct procmap **ret) {
+        struct procmap *pm;
+        struct statfs sfs;
+        int r;
+
+        pm = calloc(1, sizeof(*pm));
+        if (!pm)
+                return -ENOMEM;
+        pm->get_unit = get_unit;
+        pm->proc_fd = open(proc_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pm->proc_fd < 0) {
+                r = -errno;
+                free(pm);
+                return r;
+        }
+        /* Decided once: a fake tree never reports fd counts as directory sizes. */
+        pm->proc_magic = fstatfs(pm->proc_fd, &sfs) >= 0 && sfs.f_type == PROC_SUPER_MAGIC;
+        *ret = pm;
+        return 0;
+}
+
+struct procmap *procmap_free(struct procmap *pm) {
+        if (!pm)
+                return NULL;
+        pm_infos_clear(pm);
+        free(pm->infos);
+        free(pm->res_pids);
+        free(pm->wants);
+        free(pm->want_slots);
+        free(pm->holders);
+        free(pm->proc_slots);
+        free(pm->procs);
+        if (pm->proc_fd >= 0)
+                close(pm->proc_fd);
+        free(pm);
+        return NULL;
+}
+
+int procmap_resolve(struct procmap *pm, const uint32_t *inodes, size_t n, struct procmap_stats *stats) {
+        struct procmap_stats dummy = {};
+        int r;
+
+        if (!stats)
+                stats = &dummy;
+
+        pm->gen++;
+        pm_infos_clear(pm);
+        pm->n_res = 0;
+
+        r = pm_wants_build(pm, inodes, n);
+        if (r < 0)
+                goto fail;
+        if (pm->n_wants == 0) {
+                /* Nothing asked: no /proc access at all; new processes are found next time. */
+                pm->n_holders = 0;
+                return 0;
+        }
+
+        pm_verify_cache(pm, stats);
+
+        r = pm_list_procs(pm, stats);
+        if (r < 0)
+                goto fail;
+
+        r = pm_walk_procs(pm, stats);
+        if (r < 0)
+                goto fail;
+
+        r = pm_build_results(pm, stats);
+        if (r < 0)
+                goto fail;
+        return 0;
+
+fail:
+        /* Answer nothing rather than half: the wanted set is cleared, the caches stay valid. */
+        pm_infos_clear(pm);
+        pm->n_res = 0;
+        pm->n_wants = 0;
+        if (pm->cap_want_slots > 0)
+                memset(pm->want_slots, 0, pm->cap_want_slots * sizeof(*pm->want_slots));
+        return r;
+}
+
+size_t procmap_holders(const struct procmap *pm, uint32_t inode, const pid_t **ret) {
+        const struct pm_want *w;
+
+        w = pm_want_find(pm, inode);
+        if (!w || w->res_n == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = pm->res_pids + w->res_off;
+        return w->res_n;
+}
+
+const struct proc_info *procmap_info(const struct procmap *pm, pid_t pid) {
+        size_t lo = 0, hi = pm->n_infos;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (pm->infos[mid].pid == pid)
+                        return &pm->infos[mid];
+                if (pm->infos[mid].pid < pid)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
