@@ -1,0 +1,558 @@
+/* diag: TCP socket dumps through NETLINK_SOCK_DIAG (libmnl), decoded into plain structs.
+ *
+ * The decoding half (diag_parse_nlmsg, diag_parse_buffer) is a pure function of bytes so tests can
+ * feed it messages built in memory. The socket half keeps one rule of the kernel in view: a
+ * netlink socket runs one dump at a time, so a dump abandoned half-way (an error, an interrupted
+ * dump) is read to its end before the next request, or that request would get EBUSY. */
+#include "diag.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <limits.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "util.h"
+
+/* Debian's libmnl 1.0.4 has no MNL_SOCKET_DUMP_SIZE; 8 KiB needs ~4x more recvmsg() calls. */
+#define DIAG_RECV_BUFSIZE (32 * 1024)
+
+/* One dump and three restarts when the kernel flags a dump as interrupted. */
+#define DIAG_DUMP_TRIES 4
+
+/* While a dump runs the kernel fills the queue from inside recvmsg() (netlink_recvmsg() calls
+ * netlink_dump()), so a receive never waits. A wait means no dump is running: this bounds the
+ * damage if the pending-dump bookkeeping below is ever wrong, instead of hanging the daemon. */
+#define DIAG_RECV_TIMEOUT_SEC 5
+
+/* The first set allocation; the hash table is twice as large (kept at most half full). */
+#define DIAG_SET_MIN_CAP 256
+
+struct diag {
+        struct mnl_socket *nl;
+        uint32_t portid;
+        uint32_t seq;   /* of the last request; never 0: mnl_cb_run() takes 0 as "don't check" */
+        bool pending;   /* a request was sent and the end of its answer not yet received */
+        alignas(struct nlmsghdr) uint8_t buf[DIAG_RECV_BUFSIZE];
+};
+
+/* --- the set ---------------------------------------------------------------------------------- */
+
+/* splitmix64's finaliser: cookies come from a per-netns counter, so their low bits are
+ * sequential and must be mixed before masking. */
+static uint64_t cookie_hash(uint64_t c) {
+        c ^= c >> 30;
+        c *= UINT64_C(0xbf58476d1ce4e5b9);
+        c ^= c >> 27;
+        c *= UINT64_C(0x94d049bb133111eb);
+        c ^= c >> 31;
+        return c;
+}
+
+/* The slot holding cookie, or the empty slot where it would go. The table always has an empty
+ * slot (at most half full), so the probe ends. */
+static size_t set_slot(const struct diag_set *set, uint64_t cookie) {
+        size_t mask = set->hash_cap - 1;
+        size_t i = (size_t) cookie_hash(cookie) & mask;
+
+        while (set->hash[i] != 0 && set->hash[i] != cookie)
+                i = (i + 1) & mask;
+        return i;
+}
+
+static int set_rehash(struct diag_set *set, size_t cap) {
+        uint64_t *h;
+
+        h = calloc(cap, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        free(set->hash);
+        set->hash = h;
+        set->hash_cap = cap;
+        for (size_t i = 0; i < set->n; i++)
+                if (set->socks[i].cookie != 0)
+                        set->hash[set_slot(set, set->socks[i].cookie)] = set->socks[i].cookie;
+        return 0;
+}
+
+/* Room for one more socket in both the array and the table; the set is unchanged on -ENOMEM. */
+static int set_reserve(struct diag_set *set) {
+        if (set->n == set->cap) {
+                size_t cap = set->cap > 0 ? set->cap * 2 : DIAG_SET_MIN_CAP;
+                struct diag_sock *socks;
+
+                if (set->cap > SIZE_MAX / 2)
+                        return -ENOMEM;
+                socks = reallocarray(set->socks, cap, sizeof(*socks));
+                if (!socks)
+                        return -ENOMEM;
+                set->socks = socks;
+                set->cap = cap;
+        }
+
+        if (set->n + 1 > set->hash_cap / 2) {
+                size_t cap = set->hash_cap > 0 ? set->hash_cap * 2 : DIAG_SET_MIN_CAP * 2;
+
+                if (set->hash_cap > SIZE_MAX / 2)
+                        return -ENOMEM;
+                return set_rehash(set, cap);
+        }
+        return 0;
+}
+
+int diag_set_add(struct diag_set *set, const struct diag_sock *s) {
+        int r;
+
+        r = set_reserve(set);
+        if (r < 0)
+                return r;
+
+        /* 0 marks an empty slot. The kernel never hands out cookie 0 (sock_gen_cookie() starts
+         * at 1), so a socket claiming it is kept, undeduplicated, rather than confused with one. */
+        if (s->cookie != 0) {
+                size_t slot = set_slot(set, s->cookie);
+
+                if (set->hash[slot] == s->cookie) {
+                        set->duplicates++;
+                        return 0;
+                }
+                set->hash[slot] = s->cookie;
+        }
+        set->socks[set->n++] = *s;
+        return 1;
+}
+
+void diag_set_clear(struct diag_set *set) {
+        set->n = 0;
+        set->duplicates = 0;
+        set->malformed = 0;
+        if (set->hash)
+                memset(set->hash, 0, set->hash_cap * sizeof(*set->hash));
+}
+
+void diag_set_done(struct diag_set *set) {
+        free(set->socks);
+        free(set->hash);
+        *set = (struct diag_set) {};
+}
+
+/* --- decoding --------------------------------------------------------------------------------- */
+
+struct attr_ctx {
+        const char *end;        /* first byte after the last attribute seen */
+        struct diag_sock *sock;
+};
+
+static void parse_info(const struct nlattr *attr, struct diag_sock *s) {
+        /* Older kernels send a shorter tcp_info and newer ones a longer one: copy what fits into
+         * a zeroed local, and use a field only if the attribute reaches its end. */
+        const size_t need_data = offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof(uint32_t);
+        const size_t need_ack = offsetof(struct tcp_info, tcpi_last_ack_recv) + sizeof(uint32_t);
+        struct tcp_info info = {};
+        size_t len = mnl_attr_get_payload_len(attr);
+
+        memcpy(&info, mnl_attr_get_payload(attr), len < sizeof(info) ? len : sizeof(info));
+        s->has_info = len >= need_data && len >= need_ack;
+        s->last_data_recv_ms = s->has_info ? info.tcpi_last_data_recv : 0;
+        s->last_ack_recv_ms = s->has_info ? info.tcpi_last_ack_recv : 0;
+}
+
+static int parse_attr(const struct nlattr *attr, void *data) {
+        struct attr_ctx *ctx = data;
+
+        /* mnl_attr_parse() only hands over attributes that passed mnl_attr_ok() (header present,
+         * length within the message); recording where each ends lets the caller see whether the
+         * walk stopped early on a malformed one. */
+        ctx->end = (const char *) attr + MNL_ALIGN(attr->nla_len);
+
+        if (mnl_attr_get_type(attr) == INET_DIAG_INFO)
+                parse_info(attr, ctx->sock);
+        return MNL_CB_OK;
+}
+
+static void parse_addr(struct diag_addr *a, uint8_t family, __be16 port, const __be32 addr[4]) {
+        a->family = family;
+        a->port = ntohs(port);
+        if (family == AF_INET)
+                memcpy(&a->v4, addr, sizeof(a->v4));
+        else
+                memcpy(&a->v6, addr, sizeof(a->v6));
+}
+
+int diag_parse_nlmsg(const struct nlmsghdr *nlh, struct diag_sock *out) {
+        struct diag_sock s = {};
+        struct inet_diag_msg m;
+        struct attr_ctx ctx;
+
+        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+                return -EBADMSG;
+        /* mnl_nlmsg_get_payload_tail() rounds nlmsg_len up to 4, so the attribute walk would read
+         * up to 3 bytes past an unaligned message. inet_sk_diag_fill() only builds aligned ones. */
+        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(m)) || nlh->nlmsg_len % MNL_ALIGNTO != 0)
+                return -EBADMSG;
+
+        memcpy(&m, mnl_nlmsg_get_payload(nlh), sizeof(m));
+        if (m.idiag_family != AF_INET && m.idiag_family != AF_INET6)
+                return -EBADMSG;
+
+        s.cookie = (uint64_t) m.id.idiag_cookie[0] | (uint64_t) m.id.idiag_cookie[1] << 32;
+        parse_addr(&s.local, m.idiag_family, m.id.idiag_sport, m.id.idiag_src);
+        parse_addr(&s.remote, m.idiag_family, m.id.idiag_dport, m.id.idiag_dst);
+        s.state = m.idiag_state;
+        s.timer = m.idiag_timer;
+        s.expires_ms = m.idiag_expires;
+        s.rqueue = m.idiag_rqueue;
+        s.wqueue = m.idiag_wqueue;
+        s.uid = m.idiag_uid;
+        s.inode = m.idiag_inode;
+
+        /* mnl_attr_parse() stops silently at an attribute that is too short or runs past the
+         * message: the message is malformed unless the walk reached its end. */
+        ctx = (struct attr_ctx) {
+                .end = mnl_nlmsg_get_payload_offset(nlh, sizeof(m)),
+                .sock = &s,
+        };
+        if (mnl_attr_parse(nlh, sizeof(m), parse_attr, &ctx) < MNL_CB_OK)
+                return -EBADMSG;
+        if (ctx.end < (const char *) mnl_nlmsg_get_payload_tail(nlh))
+                return -EBADMSG;
+
+        *out = s;
+        return 0;
+}
+
+struct buffer_ctx {
+        struct diag_set *set;
+        int error;      /* set by our callbacks; errno is only read for libmnl's own checks */
+};
+
+static int cb_sock(const struct nlmsghdr *nlh, void *data) {
+        struct buffer_ctx *ctx = data;
+        struct diag_sock s;
+        int r;
+
+        if (diag_parse_nlmsg(nlh, &s) < 0) {
+                ctx->set->malformed++;
+                return MNL_CB_OK;
+        }
+        r = diag_set_add(ctx->set, &s);
+        if (r < 0) {
+                ctx->error = r;
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_OK;
+}
+
+/* An error code carried by the kernel as a positive or negative int, as -errno. */
+static int netlink_errno(int e) {
+        if (e == INT_MIN)
+                return -EIO;
+        return e < 0 ? e : -e;
+}
+
+static int cb_error(const struct nlmsghdr *nlh, void *data) {
+        struct buffer_ctx *ctx = data;
+        int e;
+
+        if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(e))) {
+                ctx->error = -EBADMSG;
+                return MNL_CB_ERROR;
+        }
+        memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof(e));
+        if (e == 0)
+                return MNL_CB_STOP;     /* an ACK: nothing follows */
+        ctx->error = netlink_errno(e);
+        return MNL_CB_ERROR;
+}
+
+static int cb_done(const struct nlmsghdr *nlh, void *data) {
+        struct buffer_ctx *ctx = data;
+        int e;
+
+        /* netlink_dump() puts the dump's own error in NLMSG_DONE (e.g. from inet_diag_dump()
+         * failing half-way); libmnl's default handler ignores it and reports success. */
+        if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(e))) {
+                memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof(e));
+                if (e < 0) {
+                        ctx->error = netlink_errno(e);
+                        return MNL_CB_ERROR;
+                }
+        }
+        return MNL_CB_STOP;
+}
+
+/* Walk buf as mnl_cb_run() will, without acting on it, and reject it unless it is a sequence of
+ * whole messages:
+ *  - libmnl 1.0.4's mnl_nlmsg_ok() compares (int) nlmsg_len <= len, so a length of 2 GiB or more
+ *    passes, and mnl_cb_run() would hand callbacks a message reaching far past the buffer;
+ *  - mnl_cb_run() stops silently at bytes that do not make a message, and a dump would then wait
+ *    for an end that was lost.
+ * Also tells whether the answer to request seq ends in this buffer, which is needed even when
+ * mnl_cb_run() gives up on an earlier message. */
+static int buffer_scan(const void *buf, size_t len, uint32_t seq, bool *ret_ended) {
+        const uint8_t *p = buf;
+
+        *ret_ended = false;
+        while (len > 0) {
+                const struct nlmsghdr *nlh = (const struct nlmsghdr *) p;
+                size_t step;
+
+                if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
+                        return -EBADMSG;
+                if ((nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) &&
+                    mnl_nlmsg_seq_ok(nlh, seq))
+                        *ret_ended = true;
+                /* The last message may lack its padding, as mnl_nlmsg_next() allows. */
+                step = MNL_ALIGN(nlh->nlmsg_len);
+                if (step >= len)
+                        break;
+                p += step;
+                len -= step;
+        }
+        return 0;
+}
+
+static int parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+                        struct diag_set *set, bool *ret_ended) {
+        /* With a control array, mnl_cb_run2() ignores the types whose entry is NULL (NLMSG_NOOP)
+         * and uses its defaults only past the array (NLMSG_OVERRUN: ignored). A local because
+         * libmnl 1.0.4 takes it as non-const. */
+        mnl_cb_t cb_ctl[NLMSG_DONE + 1] = {
+                [NLMSG_ERROR] = cb_error,
+                [NLMSG_DONE] = cb_done,
+        };
+        struct buffer_ctx ctx = { .set = set };
+        int r;
+
+        *ret_ended = false;
+        if (len > INT_MAX)      /* mnl_cb_run() counts in int */
+                return -EMSGSIZE;
+        r = buffer_scan(buf, len, seq, ret_ended);
+        if (r < 0)
+                return r;
+
+        errno = 0;
+        r = mnl_cb_run2(buf, len, seq, portid, cb_sock, &ctx, cb_ctl, ELEMENTSOF(cb_ctl));
+        if (ctx.error < 0)
+                return ctx.error;
+        if (r == MNL_CB_ERROR)
+                /* libmnl's own checks: ESRCH (port id), EPROTO (sequence), EINTR (a message
+                 * flagged NLM_F_DUMP_INTR: libmnl tests the flag before our callback sees it). */
+                return errno > 0 ? -errno : -EIO;
+        return r == MNL_CB_STOP ? 0 : 1;
+}
+
+int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+                      struct diag_set *set) {
+        bool ended;
+
+        return parse_buffer(buf, len, seq, portid, set, &ended);
+}
+
+/* --- the socket ------------------------------------------------------------------------------- */
+
+int diag_open(struct diag **ret) {
+        const struct timeval tv = { .tv_sec = DIAG_RECV_TIMEOUT_SEC };
+        struct diag *d;
+        int r;
+
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+
+        d->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+        if (!d->nl) {
+                r = -errno;
+                goto fail;
+        }
+        if (setsockopt(mnl_socket_get_fd(d->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        d->portid = mnl_socket_get_portid(d->nl);
+
+        *ret = d;
+        return 0;
+
+fail:
+        diag_close(d);
+        return r;
+}
+
+struct diag *diag_close(struct diag *d) {
+        if (!d)
+                return NULL;
+        if (d->nl)
+                mnl_socket_close(d->nl);
+        free(d);
+        return NULL;
+}
+
+/* One datagram into d->buf. Returns its length or -errno; -ETIMEDOUT means nothing is coming,
+ * so no dump is running any more. */
+static int recv_buf(struct diag *d) {
+        for (;;) {
+                ssize_t n = mnl_socket_recvfrom(d->nl, d->buf, sizeof(d->buf));
+
+                if (n > 0)
+                        return (int) n;
+                if (n == 0)
+                        return -EIO;    /* netlink never sends an empty datagram */
+                if (errno == EINTR)
+                        continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                        d->pending = false;
+                        return -ETIMEDOUT;
+                }
+                return -errno;          /* ENOSPC: a datagram larger than the buffer (MSG_TRUNC) */
+        }
+}
+
+/* Read and drop the rest of an abandoned dump, so that the next request is not refused. */
+static int dump_drain(struct diag *d) {
+        while (d->pending) {
+                bool ended;
+                int n;
+
+                n = recv_buf(d);
+                if (n == -ETIMEDOUT)
+                        return 0;
+                if (n < 0)
+                        return n;
+                (void) buffer_scan(d->buf, (size_t) n, d->seq, &ended);
+                if (ended)
+                        d->pending = false;
+        }
+        return 0;
+}
+
+static int send_request(struct diag *d, int family, uint32_t states, bool want_info) {
+        alignas(struct nlmsghdr) uint8_t buf[MNL_ALIGN(sizeof(struct nlmsghdr)) +
+                                             MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
+        struct inet_diag_req_v2 *req;
+        struct nlmsghdr *nlh;
+        ssize_t n;
+
+        if (++d->seq == 0)
+                d->seq = 1;
+
+        nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        nlh->nlmsg_seq = d->seq;
+        req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+        req->sdiag_family = (uint8_t) family;
+        req->sdiag_protocol = IPPROTO_TCP;
+        req->idiag_states = states;
+        req->idiag_ext = want_info ? 1u << (INET_DIAG_INFO - 1) : 0;
+
+        do
+                n = mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != nlh->nlmsg_len)
+                return -EIO;
+        d->pending = true;
+        return 0;
+}
+
+static int dump_once(struct diag *d, int family, uint32_t states, bool want_info,
+                     struct diag_set *set) {
+        int r;
+
+        r = send_request(d, family, states, want_info);
+        if (r < 0)
+                return r;
+
+        do {
+                bool ended;
+                int n;
+
+                n = recv_buf(d);
+                if (n < 0) {
+                        r = n;
+                        break;
+                }
+                r = parse_buffer(d->buf, (size_t) n, d->seq, d->portid, set, &ended);
+                if (ended)
+                        d->pending = false;
+        } while (r == 1);
+
+        /* Errors here leave the socket usable: a failed drain is retried by the next dump. */
+        if (r < 0 && d->pending)
+                (void) dump_drain(d);
+        return r;
+}
+
+int diag_dump(struct diag *d, int family, uint32_t states, bool want_info, struct diag_set *set) {
+        size_t before;
+        int r;
+
+        if (!d || !set)
+                return -EINVAL;
+        /* SOCK_DIAG_BY_FAMILY rejects AF_UNSPEC: one dump per family. */
+        if (family != AF_INET && family != AF_INET6)
+                return -EAFNOSUPPORT;
+
+        r = dump_drain(d);
+        if (r < 0)
+                return r;
+
+        before = set->n;
+        for (unsigned i = 0; i < DIAG_DUMP_TRIES; i++) {
+                r = dump_once(d, family, states, want_info, set);
+                if (r != -EINTR)
+                        break;
+        }
+        if (r < 0)
+                return r;
+        return set->n - before > INT_MAX ? INT_MAX : (int) (set->n - before);
+}
+
+/* --- addresses -------------------------------------------------------------------------------- */
+
+const char *diag_addr_format(const struct diag_addr *a, char *buf, size_t size) {
+        char ip[INET6_ADDRSTRLEN];
+
+        if (!buf || size == 0)
+                return "";
+        if (a->family == AF_INET && inet_ntop(AF_INET, &a->v4, ip, sizeof(ip)))
+                snprintf(buf, size, "%s:%u", ip, (unsigned) a->port);
+        else if (a->family == AF_INET6 && inet_ntop(AF_INET6, &a->v6, ip, sizeof(ip)))
+                snprintf(buf, size, "[%s]:%u", ip, (unsigned) a->port);
+        else
+                snprintf(buf, size, "?");
+        return buf;
+}
+
+bool diag_addr_equal(const struct diag_addr *a, const struct diag_addr *b) {
+        if (a->family != b->family || a->port != b->port)
+                return false;
+        if (a->family == AF_INET)
+                return a->v4.s_addr == b->v4.s_addr;
+        if (a->family == AF_INET6)
+                return IN6_ARE_ADDR_EQUAL(&a->v6, &b->v6);
+        return true;    /* no address to compare */
+}
+
+bool diag_addr_is_any(const struct diag_addr *a) {
+        if (a->family == AF_INET)
+                return a->v4.s_addr == htonl(INADDR_ANY);
+        if (a->family == AF_INET6)
+                return IN6_IS_ADDR_UNSPECIFIED(&a->v6);
+        return false;
+}
