@@ -17,6 +17,7 @@ Python 3 standard library only, plus python3-jsonschema. Run with /usr/bin/pytho
 import ctypes
 import json
 import os
+import shlex
 import re
 import signal
 import socket
@@ -571,7 +572,9 @@ def validate(report):
 
 def run(args, timeout=30, check_rc=None):
     """Run closewaitd with args; returns the CompletedProcess (bytes)."""
-    argv = [closewaitd_path()] + list(args)
+    # CLOSEWAITD_WRAPPER runs the binary under a tool, e.g. "valgrind --error-exitcode=99 -q".
+    wrapper = shlex.split(os.environ.get("CLOSEWAITD_WRAPPER", ""))
+    argv = wrapper + [closewaitd_path()] + list(args)
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=timeout, start_new_session=True)
