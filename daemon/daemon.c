@@ -12,9 +12,9 @@ struct daemon {
         struct diag *diag;
         struct procmap *procmap;
         struct diag_set socks;
-        uint32_t *inodes;    /* the inodes to resolve, reused across scans */
-        usec_t *ages;        /* CLOSE_WAIT age of socks.socks[i] */
-        size_t cap;          /* of inodes and ages */
+        uint32_t *inodes; /* the inodes to resolve, reused across scans */
+        usec_t *ages;     /* CLOSE_WAIT age of socks.socks[i] */
+        size_t cap;       /* of inodes and ages */
         struct report report;
         struct procmap_stats proc_stats;
 };

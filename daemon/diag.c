@@ -40,8 +40,8 @@
 struct diag {
         struct mnl_socket *nl;
         uint32_t portid;
-        uint32_t seq;   /* of the last request; never 0: mnl_cb_run() takes 0 as "don't check" */
-        bool pending;   /* a request was sent and the end of its answer not yet received */
+        uint32_t seq; /* of the last request; never 0: mnl_cb_run() takes 0 as "don't check" */
+        bool pending; /* a request was sent and the end of its answer not yet received */
         alignas(struct nlmsghdr) uint8_t buf[DIAG_RECV_BUFSIZE];
 };
 
@@ -142,13 +142,13 @@ void diag_set_clear(struct diag_set *set) {
 void diag_set_done(struct diag_set *set) {
         free(set->socks);
         free(set->hash);
-        *set = (struct diag_set) {};
+        *set = (struct diag_set){};
 }
 
 /* --- decoding --------------------------------------------------------------------------------- */
 
 struct attr_ctx {
-        const char *end;        /* first byte after the last attribute seen */
+        const char *end; /* first byte after the last attribute seen */
         struct diag_sock *sock;
 };
 
@@ -217,7 +217,7 @@ int diag_parse_nlmsg(const struct nlmsghdr *nlh, struct diag_sock *out) {
 
         /* mnl_attr_parse() stops silently at an attribute that is too short or runs past the
          * message: the message is malformed unless the walk reached its end. */
-        ctx = (struct attr_ctx) {
+        ctx = (struct attr_ctx){
                 .end = mnl_nlmsg_get_payload_offset(nlh, sizeof(m)),
                 .sock = &s,
         };
@@ -232,7 +232,7 @@ int diag_parse_nlmsg(const struct nlmsghdr *nlh, struct diag_sock *out) {
 
 struct buffer_ctx {
         struct diag_set *set;
-        int error;      /* set by our callbacks; errno is only read for libmnl's own checks */
+        int error; /* set by our callbacks; errno is only read for libmnl's own checks */
 };
 
 static int cb_sock(const struct nlmsghdr *nlh, void *data) {
@@ -269,7 +269,7 @@ static int cb_error(const struct nlmsghdr *nlh, void *data) {
         }
         memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof(e));
         if (e == 0)
-                return MNL_CB_STOP;     /* an ACK: nothing follows */
+                return MNL_CB_STOP; /* an ACK: nothing follows */
         ctx->error = netlink_errno(e);
         return MNL_CB_ERROR;
 }
@@ -308,8 +308,7 @@ static int buffer_scan(const void *buf, size_t len, uint32_t seq, bool *ret_ende
 
                 if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
                         return -EBADMSG;
-                if ((nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) &&
-                    mnl_nlmsg_seq_ok(nlh, seq))
+                if ((nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) && mnl_nlmsg_seq_ok(nlh, seq))
                         *ret_ended = true;
                 /* The last message may lack its padding, as mnl_nlmsg_next() allows. */
                 step = MNL_ALIGN(nlh->nlmsg_len);
@@ -321,8 +320,8 @@ static int buffer_scan(const void *buf, size_t len, uint32_t seq, bool *ret_ende
         return 0;
 }
 
-static int parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid,
-                        struct diag_set *set, bool *ret_ended) {
+static int parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct diag_set *set,
+                        bool *ret_ended) {
         /* With a control array, mnl_cb_run2() ignores the types whose entry is NULL (NLMSG_NOOP)
          * and uses its defaults only past the array (NLMSG_OVERRUN: ignored). A local because
          * libmnl 1.0.4 takes it as non-const. */
@@ -334,7 +333,7 @@ static int parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t port
         int r;
 
         *ret_ended = false;
-        if (len > INT_MAX)      /* mnl_cb_run() counts in int */
+        if (len > INT_MAX) /* mnl_cb_run() counts in int */
                 return -EMSGSIZE;
         r = buffer_scan(buf, len, seq, ret_ended);
         if (r < 0)
@@ -351,8 +350,7 @@ static int parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t port
         return r == MNL_CB_STOP ? 0 : 1;
 }
 
-int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid,
-                      struct diag_set *set) {
+int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct diag_set *set) {
         bool ended;
 
         return parse_buffer(buf, len, seq, portid, set, &ended);
@@ -410,14 +408,14 @@ static int recv_buf(struct diag *d) {
                 if (n > 0)
                         return (int) n;
                 if (n == 0)
-                        return -EIO;    /* netlink never sends an empty datagram */
+                        return -EIO; /* netlink never sends an empty datagram */
                 if (errno == EINTR)
                         continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
                         d->pending = false;
                         return -ETIMEDOUT;
                 }
-                return -errno;          /* ENOSPC: a datagram larger than the buffer (MSG_TRUNC) */
+                return -errno; /* ENOSPC: a datagram larger than the buffer (MSG_TRUNC) */
         }
 }
 
@@ -440,8 +438,8 @@ static int dump_drain(struct diag *d) {
 }
 
 static int send_request(struct diag *d, int family, uint32_t states, bool want_info) {
-        alignas(struct nlmsghdr) uint8_t buf[MNL_ALIGN(sizeof(struct nlmsghdr)) +
-                                             MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
+        alignas(struct nlmsghdr)
+                uint8_t buf[MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
         struct inet_diag_req_v2 *req;
         struct nlmsghdr *nlh;
         ssize_t n;
@@ -470,8 +468,7 @@ static int send_request(struct diag *d, int family, uint32_t states, bool want_i
         return 0;
 }
 
-static int dump_once(struct diag *d, int family, uint32_t states, bool want_info,
-                     struct diag_set *set) {
+static int dump_once(struct diag *d, int family, uint32_t states, bool want_info, struct diag_set *set) {
         int r;
 
         r = send_request(d, family, states, want_info);
@@ -546,7 +543,7 @@ bool diag_addr_equal(const struct diag_addr *a, const struct diag_addr *b) {
                 return a->v4.s_addr == b->v4.s_addr;
         if (a->family == AF_INET6)
                 return IN6_ARE_ADDR_EQUAL(&a->v6, &b->v6);
-        return true;    /* no address to compare */
+        return true; /* no address to compare */
 }
 
 bool diag_addr_is_any(const struct diag_addr *a) {

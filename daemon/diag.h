@@ -30,17 +30,17 @@ struct diag_addr {
 /* One socket of a dump: the fields of struct inet_diag_msg that closewaitd uses, plus the two
  * tcp_info timestamps (only when has_info). */
 struct diag_sock {
-        uint64_t cookie;         /* idiag_cookie[0] | idiag_cookie[1] << 32: the key of a socket */
+        uint64_t cookie; /* idiag_cookie[0] | idiag_cookie[1] << 32: the key of a socket */
         struct diag_addr local;
         struct diag_addr remote;
-        uint8_t state;           /* TCP_ESTABLISHED.. from <netinet/tcp.h> */
-        uint8_t timer;           /* idiag_timer; 3 = TIME_WAIT timer */
-        uint32_t expires_ms;     /* idiag_expires: ms left on the timer */
-        uint32_t rqueue;         /* idiag_rqueue: CLOSE_WAIT: bytes (or the FIN) not read; LISTEN: accept queue */
+        uint8_t state;       /* TCP_ESTABLISHED.. from <netinet/tcp.h> */
+        uint8_t timer;       /* idiag_timer; 3 = TIME_WAIT timer */
+        uint32_t expires_ms; /* idiag_expires: ms left on the timer */
+        uint32_t rqueue;     /* idiag_rqueue: CLOSE_WAIT: bytes (or the FIN) not read; LISTEN: accept queue */
         uint32_t wqueue;
-        uint32_t uid;            /* idiag_uid */
-        uint32_t inode;          /* 0: no file (in an accept queue, or TIME_WAIT) */
-        bool has_info;           /* INET_DIAG_INFO present and long enough for the two stamps */
+        uint32_t uid;               /* idiag_uid */
+        uint32_t inode;             /* 0: no file (in an accept queue, or TIME_WAIT) */
+        bool has_info;              /* INET_DIAG_INFO present and long enough for the two stamps */
         uint32_t last_data_recv_ms; /* tcpi_last_data_recv */
         uint32_t last_ack_recv_ms;  /* tcpi_last_ack_recv */
 };
@@ -50,10 +50,10 @@ struct diag_sock {
 struct diag_set {
         struct diag_sock *socks;
         size_t n, cap;
-        uint64_t *hash;          /* open addressing on cookie; 0 = empty slot */
+        uint64_t *hash; /* open addressing on cookie; 0 = empty slot */
         size_t hash_cap;
-        size_t duplicates;       /* messages skipped as already present */
-        size_t malformed;        /* messages skipped as undecodable */
+        size_t duplicates; /* messages skipped as already present */
+        size_t malformed;  /* messages skipped as undecodable */
 };
 
 /* Add a copy of s unless a socket with its cookie is already in the set.

@@ -82,7 +82,8 @@ static int parse_args(int argc, char **argv, struct args *a, bool *done) {
                 case OPT_LOG_TARGET:
                         if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "journal") != 0 &&
                             strcmp(optarg, "stderr") != 0) {
-                                fprintf(stderr, "closewaitd: --log-target must be auto, journal or stderr, not \"%s\"\n",
+                                fprintf(stderr,
+                                        "closewaitd: --log-target must be auto, journal or stderr, not \"%s\"\n",
                                         optarg);
                                 *done = true;
                                 return EX_USAGE;

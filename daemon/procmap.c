@@ -41,18 +41,18 @@
 
 struct pm_proc {
         pid_t pid;
-        bool walked;             /* fds listed once with start_time below */
-        uint64_t start_time;     /* start time when last walked */
-        uint64_t seen_gen;       /* last scan that listed it in /proc */
-        uint64_t walked_gen;     /* last scan that walked its fds */
-        uint64_t holds_gen;      /* last scan in which a cached holder of it was verified */
-        uint64_t stat_gen;       /* scan of stat_start/stat_err: stat is read once per scan */
+        bool walked;         /* fds listed once with start_time below */
+        uint64_t start_time; /* start time when last walked */
+        uint64_t seen_gen;   /* last scan that listed it in /proc */
+        uint64_t walked_gen; /* last scan that walked its fds */
+        uint64_t holds_gen;  /* last scan in which a cached holder of it was verified */
+        uint64_t stat_gen;   /* scan of stat_start/stat_err: stat is read once per scan */
         uint64_t stat_start;
         int stat_err;
-        uint64_t denied_gen;     /* counted in stats->denied in this scan */
-        uint64_t vanished_gen;   /* counted in stats->vanished in this scan */
-        uint64_t info_gen;       /* scan whose info load was attempted */
-        unsigned walk_fds;       /* fd entries seen by the walk of walked_gen */
+        uint64_t denied_gen;   /* counted in stats->denied in this scan */
+        uint64_t vanished_gen; /* counted in stats->vanished in this scan */
+        uint64_t info_gen;     /* scan whose info load was attempted */
+        unsigned walk_fds;     /* fd entries seen by the walk of walked_gen */
 };
 
 struct pm_holder {
@@ -64,20 +64,20 @@ struct pm_holder {
 
 struct pm_want {
         uint32_t inode;
-        uint32_t found;          /* holders verified or walked in this scan */
-        size_t res_off;          /* holders of the last resolve: res_pids[res_off .. +res_n] */
+        uint32_t found; /* holders verified or walked in this scan */
+        size_t res_off; /* holders of the last resolve: res_pids[res_off .. +res_n] */
         size_t res_n;
 };
 
 struct procmap {
         int proc_fd;
-        bool proc_magic;         /* real procfs: stat("PID/fd").st_size is the fd count */
+        bool proc_magic; /* real procfs: stat("PID/fd").st_size is the fd count */
         procmap_unit_fn get_unit;
         uint64_t gen;
 
         struct pm_proc *procs;
         size_t n_procs, cap_procs;
-        uint32_t *proc_slots;    /* open addressing: index + 1 into procs, 0 = empty */
+        uint32_t *proc_slots; /* open addressing: index + 1 into procs, 0 = empty */
         size_t cap_proc_slots;
 
         struct pm_holder *holders;
@@ -85,9 +85,9 @@ struct procmap {
 
         struct pm_want *wants;
         size_t n_wants, cap_wants;
-        uint32_t *want_slots;    /* open addressing: index + 1 into wants, 0 = empty */
+        uint32_t *want_slots; /* open addressing: index + 1 into wants, 0 = empty */
         size_t cap_want_slots;
-        size_t missing;          /* wants with found == 0 */
+        size_t missing; /* wants with found == 0 */
 
         pid_t *res_pids;
         size_t n_res, cap_res;
@@ -186,8 +186,7 @@ finish:
         return r;
 }
 
-static int pm_readlink(int dir_fd, const char *path, char *buf, size_t size, size_t *len,
-                       struct procmap_stats *stats) {
+static int pm_readlink(int dir_fd, const char *path, char *buf, size_t size, size_t *len, struct procmap_stats *stats) {
         ssize_t k;
 
         *len = 0;
@@ -433,7 +432,7 @@ static int pm_proc_get(struct procmap *pm, pid_t pid, struct pm_proc **ret) {
                         return r;
         }
         p = &pm->procs[pm->n_procs];
-        *p = (struct pm_proc) { .pid = pid };
+        *p = (struct pm_proc){ .pid = pid };
         pm_proc_slot_insert(pm, pm->n_procs);
         pm->n_procs++;
         *ret = p;
@@ -490,7 +489,7 @@ static int pm_wants_build(struct procmap *pm, const uint32_t *inodes, size_t n) 
                                 break;
                 if (pm->want_slots[i] != 0)
                         continue;
-                pm->wants[pm->n_wants] = (struct pm_want) { .inode = inodes[k] };
+                pm->wants[pm->n_wants] = (struct pm_want){ .inode = inodes[k] };
                 pm->want_slots[i] = (uint32_t) ++pm->n_wants;
         }
         pm->missing = pm->n_wants;
@@ -525,7 +524,7 @@ static int pm_holder_add(struct procmap *pm, uint32_t inode, pid_t pid, int fd, 
         r = pm_reserve((void **) &pm->holders, &pm->cap_holders, pm->n_holders + 1, sizeof(*pm->holders));
         if (r < 0)
                 return r;
-        pm->holders[pm->n_holders++] = (struct pm_holder) {
+        pm->holders[pm->n_holders++] = (struct pm_holder){
                 .inode = inode,
                 .pid = pid,
                 .fd = fd,
@@ -536,8 +535,7 @@ static int pm_holder_add(struct procmap *pm, uint32_t inode, pid_t pid, int fd, 
 
 /* Whether the cached holder h still is one: same process (pid and start time) and its fd still
  * on the same socket. */
-static struct pm_proc *pm_holder_check(struct procmap *pm, const struct pm_holder *h,
-                                       struct procmap_stats *stats) {
+static struct pm_proc *pm_holder_check(struct procmap *pm, const struct pm_holder *h, struct procmap_stats *stats) {
         char path[PM_PATH_MAX], link[PM_LINK_MAX];
         struct pm_proc *p;
         uint64_t start;
@@ -788,7 +786,7 @@ static void pm_info_clear(struct proc_info *info) {
         free(info->comm);
         free(info->exe);
         free(info->unit);
-        *info = (struct proc_info) {};
+        *info = (struct proc_info){};
 }
 
 static void pm_infos_clear(struct procmap *pm) {
@@ -849,7 +847,7 @@ static int pm_info_load(struct procmap *pm, struct pm_proc *p, uint64_t start, s
         size_t len;
         int r;
 
-        *info = (struct proc_info) {
+        *info = (struct proc_info){
                 .pid = p->pid,
                 .start_time = start,
                 .uid = PM_UID_UNKNOWN,

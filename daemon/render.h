@@ -8,7 +8,7 @@
 
 /* How the scan itself went, printed with the report. */
 struct render_scan {
-        struct timespec wall;        /* when the scan ran (CLOCK_REALTIME) */
+        struct timespec wall; /* when the scan ran (CLOCK_REALTIME) */
         usec_t duration_usec;
         const struct procmap_stats *proc;
         unsigned long diag_duplicates;

@@ -37,7 +37,7 @@ struct report_proc {
         unsigned close_wait;          /* CLOSE_WAIT sockets held (each counted once per process) */
         unsigned unread;              /* ... of which the application never read the EOF (Recv-Q > 0) */
         usec_t oldest_age_usec;
-        struct report_peer *peers;    /* distinct remote endpoints, largest count first */
+        struct report_peer *peers; /* distinct remote endpoints, largest count first */
         size_t n_peers;
 };
 
@@ -49,26 +49,26 @@ struct report_backlog {
 };
 
 struct report_tw {
-        bool server;                  /* true: addr is a listener's local address; false: remote */
+        bool server; /* true: addr is a listener's local address; false: remote */
         struct diag_addr addr;
         const struct proc_info *info; /* the listener's owner when server, NULL otherwise */
         unsigned count;
-        usec_t oldest_age_usec;       /* 60 s minus the timer left, for the oldest */
+        usec_t oldest_age_usec; /* 60 s minus the timer left, for the oldest */
 };
 
 struct report {
-        unsigned total_close_wait;     /* CLOSE_WAIT sockets with an inode (deduplicated) */
+        unsigned total_close_wait; /* CLOSE_WAIT sockets with an inode (deduplicated) */
         unsigned total_time_wait;
         unsigned total_accept_backlog; /* CLOSE_WAIT sockets with inode 0 */
         unsigned unowned_close_wait;   /* CLOSE_WAIT with an inode but no readable holder */
         unsigned orphan_backlog;       /* inode 0 CLOSE_WAIT with no matching listener */
 
-        struct report_proc *procs;     /* largest close_wait first, then by pid */
+        struct report_proc *procs; /* largest close_wait first, then by pid */
         size_t n_procs;
-        struct report_peer *peer_pool; /* the storage of every procs[i].peers */
+        struct report_peer *peer_pool;   /* the storage of every procs[i].peers */
         struct report_backlog *backlogs; /* largest first */
         size_t n_backlogs;
-        struct report_tw *tw;          /* largest first */
+        struct report_tw *tw; /* largest first */
         size_t n_tw;
 };
 

@@ -43,25 +43,45 @@ struct sock_spec {
         uint8_t state;
         uint8_t timer;
         const char *src, *dst;
-        uint16_t sport, dport;          /* host order */
+        uint16_t sport, dport; /* host order */
         uint32_t cookie0, cookie1;
         uint32_t expires, rqueue, wqueue, uid, inode;
-        int info_len;                   /* bytes of INET_DIAG_INFO payload; < 0: no attribute */
+        int info_len; /* bytes of INET_DIAG_INFO payload; < 0: no attribute */
 };
 
 static const struct sock_spec spec_v4 = {
-        .family = AF_INET, .state = ST_CLOSE_WAIT, .timer = 0,
-        .src = "10.1.2.3", .dst = "192.168.200.1", .sport = 8080, .dport = 51234,
-        .cookie0 = 0x89abcdefu, .cookie1 = 0x01234567u,
-        .expires = 0, .rqueue = 1, .wqueue = 7, .uid = 1000, .inode = 424242,
+        .family = AF_INET,
+        .state = ST_CLOSE_WAIT,
+        .timer = 0,
+        .src = "10.1.2.3",
+        .dst = "192.168.200.1",
+        .sport = 8080,
+        .dport = 51234,
+        .cookie0 = 0x89abcdefu,
+        .cookie1 = 0x01234567u,
+        .expires = 0,
+        .rqueue = 1,
+        .wqueue = 7,
+        .uid = 1000,
+        .inode = 424242,
         .info_len = -1,
 };
 
 static const struct sock_spec spec_v6 = {
-        .family = AF_INET6, .state = ST_TIME_WAIT, .timer = 3,
-        .src = "2001:db8::1", .dst = "fe80::abcd:ef01:2345:6789", .sport = 443, .dport = 65535,
-        .cookie0 = 0xfffffffeu, .cookie1 = 0x80000001u,
-        .expires = 59123, .rqueue = 0, .wqueue = 0, .uid = 0, .inode = 0,
+        .family = AF_INET6,
+        .state = ST_TIME_WAIT,
+        .timer = 3,
+        .src = "2001:db8::1",
+        .dst = "fe80::abcd:ef01:2345:6789",
+        .sport = 443,
+        .dport = 65535,
+        .cookie0 = 0xfffffffeu,
+        .cookie1 = 0x80000001u,
+        .expires = 59123,
+        .rqueue = 0,
+        .wqueue = 0,
+        .uid = 0,
+        .inode = 0,
         .info_len = -1,
 };
 
@@ -88,7 +108,7 @@ static void put_info(struct nlmsghdr *nlh, int len) {
         };
 
         assert_true((size_t) len <= sizeof(payload));
-        memset(payload, 0xab, sizeof(payload));         /* a newer kernel's extra fields */
+        memset(payload, 0xab, sizeof(payload)); /* a newer kernel's extra fields */
         memcpy(payload, &info, sizeof(info));
         mnl_attr_put(nlh, INET_DIAG_INFO, (size_t) len, payload);
 }
@@ -288,15 +308,15 @@ static void test_parse_info(void **state) {
                 int len;
                 bool has_info;
         } cases[] = {
-                { "absent",                             -1,                                 false },
-                { "empty",                              0,                                  false },
-                { "4 bytes",                            4,                                  false },
-                { "ends with last_data_recv",           (int) INFO_END_DATA,                false },
-                { "one byte short of last_ack_recv",    (int) INFO_END_ACK - 1,             false },
-                { "ends with last_ack_recv",            (int) INFO_END_ACK,                 true },
-                { "full",                               (int) sizeof(struct tcp_info),      true },
-                { "full, odd length",                   (int) sizeof(struct tcp_info) - 1,  true },
-                { "longer (newer kernel)",              (int) sizeof(struct tcp_info) + 61, true },
+                { "absent", -1, false },
+                { "empty", 0, false },
+                { "4 bytes", 4, false },
+                { "ends with last_data_recv", (int) INFO_END_DATA, false },
+                { "one byte short of last_ack_recv", (int) INFO_END_ACK - 1, false },
+                { "ends with last_ack_recv", (int) INFO_END_ACK, true },
+                { "full", (int) sizeof(struct tcp_info), true },
+                { "full, odd length", (int) sizeof(struct tcp_info) - 1, true },
+                { "longer (newer kernel)", (int) sizeof(struct tcp_info) + 61, true },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -318,20 +338,20 @@ static void test_parse_info(void **state) {
 }
 
 enum mangle {
-        MANGLE_TYPE_ROUTE,              /* RTM_NEWROUTE, not SOCK_DIAG_BY_FAMILY */
+        MANGLE_TYPE_ROUTE, /* RTM_NEWROUTE, not SOCK_DIAG_BY_FAMILY */
         MANGLE_TYPE_DONE,
         MANGLE_FAMILY_UNSPEC,
         MANGLE_FAMILY_UNIX,
         MANGLE_FAMILY_NETLINK,
         MANGLE_LEN_HEADER_ONLY,
-        MANGLE_LEN_SHORT_BY_ONE,        /* inet_diag_msg one byte short */
-        MANGLE_LEN_UNALIGNED_1,         /* 1 to 3 stray bytes after the attributes, starting */
-        MANGLE_LEN_UNALIGNED_2,         /* an attribute header that would look whole if the */
-        MANGLE_LEN_UNALIGNED_3,         /* length were rounded up */
-        MANGLE_ATTR_PAST_END,           /* INET_DIAG_INFO claims 8 bytes more than the message */
-        MANGLE_ATTR_TOO_SHORT,          /* a trailing attribute with nla_len 2 */
-        MANGLE_ATTR_ZERO_LEN,           /* a trailing attribute with nla_len 0 */
-        MANGLE_ATTR_CUT,                /* nlmsg_len cuts INET_DIAG_INFO in half */
+        MANGLE_LEN_SHORT_BY_ONE, /* inet_diag_msg one byte short */
+        MANGLE_LEN_UNALIGNED_1,  /* 1 to 3 stray bytes after the attributes, starting */
+        MANGLE_LEN_UNALIGNED_2,  /* an attribute header that would look whole if the */
+        MANGLE_LEN_UNALIGNED_3,  /* length were rounded up */
+        MANGLE_ATTR_PAST_END,    /* INET_DIAG_INFO claims 8 bytes more than the message */
+        MANGLE_ATTR_TOO_SHORT,   /* a trailing attribute with nla_len 2 */
+        MANGLE_ATTR_ZERO_LEN,    /* a trailing attribute with nla_len 0 */
+        MANGLE_ATTR_CUT,         /* nlmsg_len cuts INET_DIAG_INFO in half */
 };
 
 static void mangle(struct nlmsghdr *nlh, struct nlattr *info, enum mangle how) {
@@ -390,20 +410,20 @@ static void test_parse_malformed(void **state) {
                 const char *name;
                 enum mangle how;
         } cases[] = {
-                { "wrong nlmsg_type (RTM_NEWROUTE)",    MANGLE_TYPE_ROUTE },
-                { "wrong nlmsg_type (NLMSG_DONE)",      MANGLE_TYPE_DONE },
-                { "family AF_UNSPEC",                   MANGLE_FAMILY_UNSPEC },
-                { "family AF_UNIX",                     MANGLE_FAMILY_UNIX },
-                { "family AF_NETLINK",                  MANGLE_FAMILY_NETLINK },
-                { "header only",                        MANGLE_LEN_HEADER_ONLY },
-                { "inet_diag_msg one byte short",       MANGLE_LEN_SHORT_BY_ONE },
-                { "unaligned nlmsg_len (+1)",           MANGLE_LEN_UNALIGNED_1 },
-                { "unaligned nlmsg_len (+2)",           MANGLE_LEN_UNALIGNED_2 },
-                { "unaligned nlmsg_len (+3)",           MANGLE_LEN_UNALIGNED_3 },
-                { "attribute running past the end",     MANGLE_ATTR_PAST_END },
-                { "attribute shorter than its header",  MANGLE_ATTR_TOO_SHORT },
-                { "attribute of length 0",              MANGLE_ATTR_ZERO_LEN },
-                { "message cut inside an attribute",    MANGLE_ATTR_CUT },
+                { "wrong nlmsg_type (RTM_NEWROUTE)", MANGLE_TYPE_ROUTE },
+                { "wrong nlmsg_type (NLMSG_DONE)", MANGLE_TYPE_DONE },
+                { "family AF_UNSPEC", MANGLE_FAMILY_UNSPEC },
+                { "family AF_UNIX", MANGLE_FAMILY_UNIX },
+                { "family AF_NETLINK", MANGLE_FAMILY_NETLINK },
+                { "header only", MANGLE_LEN_HEADER_ONLY },
+                { "inet_diag_msg one byte short", MANGLE_LEN_SHORT_BY_ONE },
+                { "unaligned nlmsg_len (+1)", MANGLE_LEN_UNALIGNED_1 },
+                { "unaligned nlmsg_len (+2)", MANGLE_LEN_UNALIGNED_2 },
+                { "unaligned nlmsg_len (+3)", MANGLE_LEN_UNALIGNED_3 },
+                { "attribute running past the end", MANGLE_ATTR_PAST_END },
+                { "attribute shorter than its header", MANGLE_ATTR_TOO_SHORT },
+                { "attribute of length 0", MANGLE_ATTR_ZERO_LEN },
+                { "message cut inside an attribute", MANGLE_ATTR_CUT },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -505,7 +525,7 @@ static void test_buffer_duplicates(void **state) {
         buf_sock_cookie(b, 1);
         buf_sock_cookie(b, 2);
         buf_sock_cookie(b, 1);
-        buf_sock_cookie(b, UINT64_C(1) << 32 | 1);     /* same low half, not a duplicate */
+        buf_sock_cookie(b, UINT64_C(1) << 32 | 1); /* same low half, not a duplicate */
         assert_int_equal(parse_nlbuf(b, &set), 1);
         assert_int_equal(set.n, 3);
         assert_int_equal(set.duplicates, 1);
@@ -535,11 +555,11 @@ static void test_buffer_malformed_skipped(void **state) {
         buf_sock_cookie(b, 10);
         bad.family = AF_UNIX;
         buf_sock(b, SEQ, 0, &bad);
-        nlh = buf_sock(b, SEQ, 0, &spec_v6);                        /* attribute past its end */
+        nlh = buf_sock(b, SEQ, 0, &spec_v6); /* attribute past its end */
         ((struct nlattr *) ((char *) mnl_nlmsg_get_payload(nlh) + sizeof(struct inet_diag_msg)))->nla_len = 64;
-        nlh = buf_sock(b, SEQ, 0, &spec_v6);                        /* another netlink family */
+        nlh = buf_sock(b, SEQ, 0, &spec_v6); /* another netlink family */
         nlh->nlmsg_type = 24;
-        nlh = mnl_nlmsg_put_header(buf_tail(b));                   /* NLMSG_NOOP: ignored */
+        nlh = mnl_nlmsg_put_header(buf_tail(b)); /* NLMSG_NOOP: ignored */
         nlh->nlmsg_type = NLMSG_NOOP;
         buf_commit(b, nlh);
         buf_sock_cookie(b, 11);
@@ -551,9 +571,17 @@ static void test_buffer_malformed_skipped(void **state) {
         assert_int_equal(set.duplicates, 0);
         assert_int_equal(set.socks[0].cookie, 10);
         assert_int_equal(set.socks[1].cookie, 11);
-        assert_spec(&set.socks[1], &(struct sock_spec) { .family = AF_INET, .state = ST_CLOSE_WAIT,
-                .src = spec_v4.src, .dst = spec_v4.dst, .sport = spec_v4.sport, .dport = spec_v4.dport,
-                .cookie0 = 11, .rqueue = 1, .wqueue = 7, .uid = 1000, .inode = 424242 });
+        assert_spec(&set.socks[1], &(struct sock_spec){ .family = AF_INET,
+                                                        .state = ST_CLOSE_WAIT,
+                                                        .src = spec_v4.src,
+                                                        .dst = spec_v4.dst,
+                                                        .sport = spec_v4.sport,
+                                                        .dport = spec_v4.dport,
+                                                        .cookie0 = 11,
+                                                        .rqueue = 1,
+                                                        .wqueue = 7,
+                                                        .uid = 1000,
+                                                        .inode = 424242 });
         diag_set_done(&set);
         free(b);
 }
@@ -561,14 +589,14 @@ static void test_buffer_malformed_skipped(void **state) {
 static void test_buffer_errors(void **state) {
         static const struct {
                 const char *name;
-                int error;      /* the errno payload; the kernel sends it negative */
+                int error; /* the errno payload; the kernel sends it negative */
                 int ret;
         } cases[] = {
-                { "EBUSY (a dump already running)",     -EBUSY,   -EBUSY },
-                { "EBUSY, positive",                    EBUSY,    -EBUSY },
-                { "EINVAL",                             -EINVAL,  -EINVAL },
-                { "ENOENT",                             -ENOENT,  -ENOENT },
-                { "0 (an ACK)",                         0,        0 },
+                { "EBUSY (a dump already running)", -EBUSY, -EBUSY },
+                { "EBUSY, positive", EBUSY, -EBUSY },
+                { "EINVAL", -EINVAL, -EINVAL },
+                { "ENOENT", -ENOENT, -ENOENT },
+                { "0 (an ACK)", 0, 0 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -577,7 +605,7 @@ static void test_buffer_errors(void **state) {
 
                 print_message("NLMSG_ERROR %s\n", cases[i].name);
                 buf_error(b, SEQ, cases[i].error);
-                buf_sock_cookie(b, 1);          /* never reached */
+                buf_sock_cookie(b, 1); /* never reached */
                 assert_int_equal(parse_nlbuf(b, &set), cases[i].ret);
                 assert_int_equal(set.n, 0);
                 diag_set_done(&set);
@@ -626,7 +654,7 @@ static void test_buffer_seq_portid(void **state) {
         struct diag_set set = {};
 
         buf_sock_cookie(b, 1);
-        buf_sock(b, SEQ + 1, 0, &spec_v6);      /* a stale answer */
+        buf_sock(b, SEQ + 1, 0, &spec_v6); /* a stale answer */
         buf_done(b, SEQ, 0, 0);
         assert_int_equal(parse_nlbuf(b, &set), -EPROTO);
         assert_int_equal(set.n, 1);
@@ -852,16 +880,16 @@ static void test_addr_format(void **state) {
                 uint16_t port;
                 const char *want;
         } cases[] = {
-                { AF_INET,  "127.0.0.1",        8080,  "127.0.0.1:8080" },
-                { AF_INET,  "0.0.0.0",          0,     "0.0.0.0:0" },
-                { AF_INET,  "255.255.255.255",  65535, "255.255.255.255:65535" },
-                { AF_INET6, "::1",              443,   "[::1]:443" },
-                { AF_INET6, "::",               22,    "[::]:22" },
-                { AF_INET6, "2001:db8::42",     1,     "[2001:db8::42]:1" },
-                { AF_INET6, "::ffff:192.0.2.1", 80,    "[::ffff:192.0.2.1]:80" },
+                { AF_INET, "127.0.0.1", 8080, "127.0.0.1:8080" },
+                { AF_INET, "0.0.0.0", 0, "0.0.0.0:0" },
+                { AF_INET, "255.255.255.255", 65535, "255.255.255.255:65535" },
+                { AF_INET6, "::1", 443, "[::1]:443" },
+                { AF_INET6, "::", 22, "[::]:22" },
+                { AF_INET6, "2001:db8::42", 1, "[2001:db8::42]:1" },
+                { AF_INET6, "::ffff:192.0.2.1", 80, "[::ffff:192.0.2.1]:80" },
                 { AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
                   "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535" },
-                { AF_UNSPEC, NULL,              80,    "?" },
+                { AF_UNSPEC, NULL, 80, "?" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -888,7 +916,7 @@ static void test_addr_equal_any(void **state) {
         struct diag_addr v6 = addr(AF_INET6, "::ffff:10.0.0.1", 80);
 
         assert_true(diag_addr_equal(&a, &b));
-        b.v6.s6_addr[15] = 0xee;                 /* bytes past a v4 address are not compared */
+        b.v6.s6_addr[15] = 0xee; /* bytes past a v4 address are not compared */
         assert_true(diag_addr_equal(&a, &b));
         b.port = 81;
         assert_false(diag_addr_equal(&a, &b));
@@ -905,13 +933,9 @@ static void test_addr_equal_any(void **state) {
                 const char *ip;
                 bool any;
         } cases[] = {
-                { AF_INET,  "0.0.0.0",          true },
-                { AF_INET,  "127.0.0.1",        false },
-                { AF_INET,  "0.0.0.1",          false },
-                { AF_INET6, "::",               true },
-                { AF_INET6, "::1",              false },
-                { AF_INET6, "::ffff:0.0.0.0",   false },
-                { AF_UNSPEC, NULL,              false },
+                { AF_INET, "0.0.0.0", true }, { AF_INET, "127.0.0.1", false }, { AF_INET, "0.0.0.1", false },
+                { AF_INET6, "::", true },     { AF_INET6, "::1", false },      { AF_INET6, "::ffff:0.0.0.0", false },
+                { AF_UNSPEC, NULL, false },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct diag_addr x = addr(cases[i].family, cases[i].ip, 5);

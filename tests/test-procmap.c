@@ -181,8 +181,7 @@ static void test_parse_stat(void **state) {
                 { "1 (init) S 0 1 1 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 42 1000 10\n", 0, 42 },
                 { "1 (init) S 0 1 1 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 42", 0, 42 },
                 { "7 (x) (y) R 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 1 1\n", 0, 9 },
-                { "7 (a b c) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 18446744073709551615 1\n", 0,
-                  UINT64_MAX },
+                { "7 (a b c) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 18446744073709551615 1\n", 0, UINT64_MAX },
                 { "7 (a\nb)) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 1\n", 0, 77 },
                 { "7 ()) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 1\n", 0, 5 },
                 /* errors */
@@ -351,7 +350,7 @@ static void test_parse_comm(void **state) {
         } t[] = {
                 { "bash\n", 5, "bash" },
                 { "bash", 4, "bash" },
-                { "a\n\n", 3, "a\\x0a" },   /* only one newline is the kernel's */
+                { "a\n\n", 3, "a\\x0a" }, /* only one newline is the kernel's */
                 { "\n", 1, "" },
                 { "", 0, "" },
                 { "%n%s\n", 5, "%n%s" },
@@ -389,7 +388,7 @@ static void test_parse_robust(void **state) {
                 assert_non_null(buf);
                 for (size_t i = 0; i < len; i++)
                         buf[i] = rand_r(&seed) % 8 == 0 ? (char) rand_r(&seed)
-                                                       : alphabet[(size_t) rand_r(&seed) % (sizeof(alphabet) - 1)];
+                                                        : alphabet[(size_t) rand_r(&seed) % (sizeof(alphabet) - 1)];
                 (void) proc_parse_stat_start_time(buf, len, &u64);
                 (void) proc_parse_limits_nofile(buf, len, &i64);
                 (void) proc_parse_status_uid(buf, len, &u32);
@@ -577,8 +576,16 @@ static void test_hostile_comm(void **state) {
                 const char *comm;
                 size_t len;
         } t[] = {
-                { "evil\x1b[31m", 9 }, { "a\nb", 3 }, { "%n%s", 4 }, { "\xff\xfe", 2 },
-                { "x) (y", 5 },        { "a\\b", 3 }, { ") 1 2 3 )", 9 }, { "\xe2\x80\xae" "gpj", 6 },
+                { "evil\x1b[31m", 9 },
+                { "a\nb", 3 },
+                { "%n%s", 4 },
+                { "\xff\xfe", 2 },
+                { "x) (y", 5 },
+                { "a\\b", 3 },
+                { ") 1 2 3 )", 9 },
+                { "\xe2\x80\xae"
+                  "gpj",
+                  6 },
         };
         struct fake *f = *state;
         struct procmap *pm;
@@ -925,7 +932,7 @@ static void test_garbage_entries(void **state) {
 
         /* Entries that are not processes, or processes with unusable stat, are skipped. */
         fake_write(f, "sys", "", 0);
-        fake_write(f, "42", "", 0);                  /* numeric, but not a directory */
+        fake_write(f, "42", "", 0); /* numeric, but not a directory */
         fake_proc(f, 43, "badstat", 1);
         fake_write(f, "43/stat", "43 (badstat S 1\n", 16);
         fake_socket(f, 43, 3, 77);

@@ -109,7 +109,9 @@ static void build(struct diag_set *set, const struct fake_owners *fo, const usec
 static void test_holder_counts_and_peers(void **state) {
         struct diag_set set = {};
         struct fake_hold holds[] = {
-                { 101, { 10 }, 1 }, { 102, { 10 }, 1 }, { 103, { 10 }, 1 },
+                { 101, { 10 }, 1 },
+                { 102, { 10 }, 1 },
+                { 103, { 10 }, 1 },
                 { 201, { 20 }, 1 },
         };
         struct fake_owners fo = { .holds = holds, .n_holds = ELEMENTSOF(holds) };
@@ -305,7 +307,8 @@ static void test_ordering(void **state) {
                         uint32_t inode = 1000 + (uint32_t) fo.n_holds;
 
                         holds[fo.n_holds++] = (struct fake_hold){ inode, { (pid_t) (100 * (p + 1)) }, 1 };
-                        add_sock(&set, TCP_CLOSE_WAIT, inode, "127.0.0.1", 80, "127.0.0.1", (uint16_t) (20000 + inode), 0, 0);
+                        add_sock(&set, TCP_CLOSE_WAIT, inode, "127.0.0.1", 80, "127.0.0.1", (uint16_t) (20000 + inode),
+                                 0, 0);
                 }
         build(&set, &fo, NULL, &r);
         assert_int_equal(r.n_procs, 3);

@@ -17,7 +17,8 @@ struct escape_case {
         const char *out;
 };
 
-#define CASE(s, o) { s, sizeof(s) - 1, o }
+#define CASE(s, o)                                                                                                     \
+        { s, sizeof(s) - 1, o }
 
 static const struct escape_case escape_cases[] = {
         CASE("nginx", "nginx"),
@@ -30,16 +31,21 @@ static const struct escape_case escape_cases[] = {
         CASE("del\x7f", "del\\x7f"),
         CASE("%n%s%x", "%n%s%x"),
         CASE("nul\0byte", "nul\\x00byte"),
-        CASE("w\xc3\xb6rker", "w\xc3\xb6rker"),              /* valid UTF-8 is kept */
-        CASE("\xe2\x82\xac", "\xe2\x82\xac"),                  /* euro sign */
-        CASE("\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"),          /* 4-byte sequence */
-        CASE("\xff\xfe", "\\xff\\xfe"),                        /* invalid bytes */
-        CASE("\xc3", "\\xc3"),                                 /* truncated sequence */
-        CASE("\xc0\xaf", "\\xc0\\xaf"),                        /* overlong '/' */
-        CASE("\xed\xa0\x80", "\\xed\\xa0\\x80"),               /* surrogate */
-        CASE("\xc2\x9b" "2J", "\\xc2\\x9b2J"),                 /* C1 CSI */
-        CASE("a\xe2\x80\xae" "evil", "a\\xe2\\x80\\xae" "evil"),     /* right-to-left override */
-        CASE("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"),      /* above U+10FFFF */
+        CASE("w\xc3\xb6rker", "w\xc3\xb6rker"),       /* valid UTF-8 is kept */
+        CASE("\xe2\x82\xac", "\xe2\x82\xac"),         /* euro sign */
+        CASE("\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"), /* 4-byte sequence */
+        CASE("\xff\xfe", "\\xff\\xfe"),               /* invalid bytes */
+        CASE("\xc3", "\\xc3"),                        /* truncated sequence */
+        CASE("\xc0\xaf", "\\xc0\\xaf"),               /* overlong '/' */
+        CASE("\xed\xa0\x80", "\\xed\\xa0\\x80"),      /* surrogate */
+        CASE("\xc2\x9b"
+             "2J",
+             "\\xc2\\x9b2J"), /* C1 CSI */
+        CASE("a\xe2\x80\xae"
+             "evil",
+             "a\\xe2\\x80\\xae"
+             "evil"),                                     /* right-to-left override */
+        CASE("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"), /* above U+10FFFF */
 };
 
 static void test_escape_table(void **state) {
@@ -86,14 +92,10 @@ static void test_json_string(void **state) {
         static const struct {
                 const char *in, *out;
         } cases[] = {
-                { "plain", "\"plain\"" },
-                { "q\"uote", "\"q\\\"uote\"" },
-                { "back\\", "\"back\\\\\"" },
-                { "\n\x01", "\"\\u000a\\u0001\"" },
-                { "\x7f", "\"\\u007f\"" },
-                { "w\xc3\xb6rker", "\"w\xc3\xb6rker\"" },
-                { "bad\xff", "\"bad\\ufffd\"" },
-                { "", "\"\"" },
+                { "plain", "\"plain\"" },        { "q\"uote", "\"q\\\"uote\"" },
+                { "back\\", "\"back\\\\\"" },    { "\n\x01", "\"\\u000a\\u0001\"" },
+                { "\x7f", "\"\\u007f\"" },       { "w\xc3\xb6rker", "\"w\xc3\xb6rker\"" },
+                { "bad\xff", "\"bad\\ufffd\"" }, { "", "\"\"" },
         };
 
         (void) state;

@@ -7,7 +7,7 @@ packages=(
 	gcc meson ninja-build pkg-config
 	libmnl-dev libsystemd-dev libconfig-dev
 	libcmocka-dev python3 python3-jsonschema
-	iproute2 systemd valgrind
+	iproute2 systemd valgrind clang-format git
 )
 
 missing=()
