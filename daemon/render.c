@@ -13,8 +13,9 @@
 #include "render.h"
 #include "strutil.h"
 
-#define JSON_MAX_PEERS  10
-#define TABLE_MAX_PEERS 3
+#define JSON_MAX_PEERS      10
+#define TABLE_MAX_PEERS     3
+#define TABLE_MAX_TIME_WAIT 10 /* groups; the long tail of a busy host is one line */
 
 static void json_put_string_or_null(FILE *f, const char *s) {
         if (s)
@@ -287,7 +288,7 @@ int render_table(FILE *f, const struct report *r, const struct render_scan *scan
         if (r->n_tw > 0) {
                 fprintf(f, "\nTIME_WAIT groups (server side by listener, client side by destination):\n");
                 fprintf(f, "%-6s %-48s %8s %-16s %6s %8s\n", "SIDE", "ADDRESS", "PID", "COMM", "COUNT", "OLDEST");
-                for (size_t i = 0; i < r->n_tw; i++) {
+                for (size_t i = 0; i < r->n_tw && i < TABLE_MAX_TIME_WAIT; i++) {
                         const struct report_tw *t = &r->tw[i];
                         char addr[DIAG_ADDR_STRLEN], pid[16];
 
@@ -295,6 +296,14 @@ int render_table(FILE *f, const struct report *r, const struct render_scan *scan
                         fprintf(f, "%-6s %-48s %8s %-16s %6u %8s\n", t->server ? "server" : "client",
                                 diag_addr_format(&t->addr, addr, sizeof(addr)), pid, t->info ? t->info->comm : "-",
                                 t->count, format_age(t->oldest_age_usec, age, sizeof(age)));
+                }
+                if (r->n_tw > TABLE_MAX_TIME_WAIT) {
+                        unsigned rest = 0;
+
+                        for (size_t i = TABLE_MAX_TIME_WAIT; i < r->n_tw; i++)
+                                rest += r->tw[i].count;
+                        fprintf(f, "... and %zu smaller groups with %u sockets (--json lists them all)\n",
+                                r->n_tw - TABLE_MAX_TIME_WAIT, rest);
                 }
         }
 

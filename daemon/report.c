@@ -73,12 +73,13 @@ static int listeners_build(const struct diag_set *set, struct listeners *l) {
         return 0;
 }
 
-/* The listener owning local address a: the one bound to exactly a, else the wildcard of a's
- * family on its port; with any_family, else any listener on the port (TIME_WAIT matches by port).
- * NULL when the port has no listener. */
-static const struct diag_sock *listeners_find(const struct listeners *l, const struct diag_addr *a, bool any_family) {
+/* The listener owning local address a: the one bound to exactly a, else the wildcard address of
+ * a's family on its port (a connection accepted by a dual-stack [::] listener is AF_INET6 with a
+ * v4-mapped address, so the family always matches). NULL when there is none: a listener on
+ * another address of the same port did not make this socket. */
+static const struct diag_sock *listeners_find(const struct listeners *l, const struct diag_addr *a) {
         size_t lo = 0, hi = l->n;
-        const struct diag_sock *wildcard = NULL, *other = NULL;
+        const struct diag_sock *wildcard = NULL;
 
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
@@ -91,18 +92,14 @@ static const struct diag_sock *listeners_find(const struct listeners *l, const s
         for (size_t i = lo; i < l->n && l->socks[i]->local.port == a->port; i++) {
                 const struct diag_sock *s = l->socks[i];
 
-                if (s->local.family == a->family) {
-                        if (addr_compare(&s->local, a) == 0)
-                                return s;
-                        if (!wildcard && diag_addr_is_any(&s->local))
-                                wildcard = s;
-                }
-                if (!other)
-                        other = s;
+                if (s->local.family != a->family)
+                        continue;
+                if (addr_compare(&s->local, a) == 0)
+                        return s;
+                if (!wildcard && diag_addr_is_any(&s->local))
+                        wildcard = s;
         }
-        if (wildcard)
-                return wildcard;
-        return any_family ? other : NULL;
+        return wildcard;
 }
 
 /* The owner of a listener: the lowest pid holding its inode. */
@@ -319,14 +316,14 @@ static int build_groups(const struct diag_set *set, const usec_t *age_usec, cons
 
                 if (s->state == TCP_CLOSE_WAIT && s->inode == 0) {
                         r->total_accept_backlog++;
-                        listener = listeners_find(l, &s->local, false);
+                        listener = listeners_find(l, &s->local);
                         if (!listener)
                                 r->orphan_backlog++;
                         if (groups_push(&backlog, listener, &s->local, age_usec[i]) < 0)
                                 goto finish;
                 } else if (s->state == TCP_TIME_WAIT) {
                         r->total_time_wait++;
-                        listener = listeners_find(l, &s->local, true);
+                        listener = listeners_find(l, &s->local);
                         if (groups_push(&tw, listener, &s->remote, time_wait_age(s)) < 0)
                                 goto finish;
                 }

@@ -273,6 +273,36 @@ static void test_time_wait_groups(void **state) {
         diag_set_done(&set);
 }
 
+/* A TIME_WAIT socket on a listener's port but another local address was a client's socket bound
+ * to that port: the listener did not make it, so it is grouped by destination. */
+static void test_time_wait_other_address(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[] = { { 900, { 88 }, 1 } };
+        struct fake_owners fo = { .holds = holds, .n_holds = 1 };
+        struct report r;
+
+        (void) state;
+        fake_add_proc(&fo, 88, "api");
+        add_sock(&set, TCP_LISTEN, 900, "127.0.0.1", 8080, "0.0.0.0", 0, 0, 0);
+        add_sock(&set, TCP_TIME_WAIT, 0, "127.1.1.1", 8080, "127.0.0.3", 38763, 0, 30000);
+        add_sock(&set, TCP_TIME_WAIT, 0, "127.0.0.1", 8080, "127.0.0.9", 40000, 0, 30000);
+        build(&set, &fo, NULL, &r);
+
+        assert_int_equal(r.n_tw, 2);
+        for (size_t i = 0; i < r.n_tw; i++) {
+                if (r.tw[i].server) {
+                        assert_int_equal(r.tw[i].info->pid, 88);
+                        assert_int_equal(r.tw[i].count, 1);
+                } else {
+                        assert_null(r.tw[i].info);
+                        assert_int_equal(r.tw[i].addr.port, 38763);
+                }
+        }
+        assert_true(r.tw[0].server != r.tw[1].server);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
 /* A holder whose info is gone (vanished between walk and load) is skipped, not a crash. */
 static void test_missing_info(void **state) {
         struct diag_set set = {};
@@ -360,6 +390,7 @@ int main(void) {
                 cmocka_unit_test(test_unowned),
                 cmocka_unit_test(test_backlog_attribution),
                 cmocka_unit_test(test_time_wait_groups),
+                cmocka_unit_test(test_time_wait_other_address),
                 cmocka_unit_test(test_missing_info),
                 cmocka_unit_test(test_ordering),
                 cmocka_unit_test(test_render_json_hostile),
