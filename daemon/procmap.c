@@ -643,35 +643,12 @@ finish:
         return r;
 }
 
-/* List the fds of p and record it as holder of every wanted inode it has open. */
-static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, struct procmap_stats *stats) {
-        char path[PM_PATH_MAX];
+/* Read the fd links of the directory d (an fd directory of p) and record p as holder of every
+ * wanted inode. Closes d. Adds the number of fd entries to *nfds. */
+static int pm_walk_dir(struct procmap *pm, struct pm_proc *p, DIR *d, uint64_t start, struct procmap_stats *stats,
+                       unsigned *nfds) {
         struct dirent *de;
-        unsigned nfds = 0;
-        DIR *d;
-        int fd, r = 0;
-
-        snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
-        fd = openat(pm->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        d = fd >= 0 ? fdopendir(fd) : NULL;
-        if (!d) {
-                r = -errno;
-                if (fd >= 0)
-                        close(fd);
-                if (r == -ENOMEM)
-                        return r;
-                /* Not walkable: still known, so that it is not retried as new on every scan. */
-                p->walked = true;
-                p->start_time = start;
-                pm_count_failure(pm, p, r, stats);
-                return 0;
-        }
-
-        /* From here on its old cached holders are superseded by what this walk finds. */
-        p->walked = true;
-        p->start_time = start;
-        p->walked_gen = pm->gen;
-        stats->pids_walked++;
+        int r = 0;
 
         for (;;) {
                 char link[PM_LINK_MAX];
@@ -692,7 +669,7 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, struct
                 stats->proc_entries++;
                 if (!pm_parse_name(de->d_name, INT_MAX, &fdnum))
                         continue;
-                nfds++;
+                (*nfds)++;
 
                 stats->links_read++;
                 k = pm_readlink(dirfd(d), de->d_name, link, sizeof(link), &len, stats);
@@ -717,8 +694,85 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, struct
                 if (w->found++ == 0)
                         pm->missing--;
         }
-        p->walk_fds = nfds;
         closedir(d);
+        return r;
+}
+
+static DIR *pm_opendir(int dir_fd, const char *path) {
+        int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d;
+
+        if (fd < 0)
+                return NULL;
+        d = fdopendir(fd);
+        if (!d) {
+                int saved = errno;
+
+                close(fd);
+                errno = saved;
+        }
+        return d;
+}
+
+/* A process whose main thread called pthread_exit() shows an empty /proc/PID/fd while its other
+ * threads still hold every fd: read the table of the first live thread instead. */
+static int pm_walk_threads(struct procmap *pm, struct pm_proc *p, uint64_t start, struct procmap_stats *stats,
+                           unsigned *nfds) {
+        char path[PM_PATH_MAX];
+        struct dirent *de;
+        DIR *tasks;
+        int r = 0;
+
+        snprintf(path, sizeof(path), "%d/task", (int) p->pid);
+        tasks = pm_opendir(pm->proc_fd, path);
+        if (!tasks)
+                return errno == ENOMEM ? -ENOMEM : 0;
+        while (*nfds == 0 && r >= 0 && (de = readdir(tasks))) {
+                unsigned long tid;
+                DIR *d;
+
+                stats->proc_entries++;
+                if (!pm_parse_name(de->d_name, INT_MAX, &tid) || (pid_t) tid == p->pid)
+                        continue;
+                snprintf(path, sizeof(path), "%d/task/%lu/fd", (int) p->pid, tid);
+                d = pm_opendir(pm->proc_fd, path);
+                if (d)
+                        r = pm_walk_dir(pm, p, d, start, stats, nfds);
+        }
+        closedir(tasks);
+        return r;
+}
+
+/* List the fds of p and record it as holder of every wanted inode it has open. */
+static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, struct procmap_stats *stats) {
+        char path[PM_PATH_MAX];
+        unsigned nfds = 0;
+        DIR *d;
+        int r;
+
+        snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
+        d = pm_opendir(pm->proc_fd, path);
+        if (!d) {
+                r = -errno;
+                if (r == -ENOMEM)
+                        return r;
+                /* Not walkable: still known, so that it is not retried as new on every scan. */
+                p->walked = true;
+                p->start_time = start;
+                pm_count_failure(pm, p, r, stats);
+                return 0;
+        }
+
+        /* From here on its old cached holders are superseded by what this walk finds. */
+        p->walked = true;
+        p->start_time = start;
+        p->walked_gen = pm->gen;
+        stats->pids_walked++;
+
+        r = pm_walk_dir(pm, p, d, start, stats, &nfds);
+        if (r >= 0 && nfds == 0)
+                r = pm_walk_threads(pm, p, start, stats, &nfds);
+        p->walk_fds = nfds;
         return r;
 }
 

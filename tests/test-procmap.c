@@ -893,6 +893,36 @@ static void test_pid_reuse(void **state) {
         procmap_free(pm);
 }
 
+/* The main thread called pthread_exit(): /proc/PID/fd is empty, another thread holds the fds. */
+static void test_main_thread_exited(void **state) {
+        struct fake *f = *state;
+        struct procmap_stats st = {};
+        const uint32_t in[] = { 7070 };
+        char path[PATH_MAX], target[64];
+        struct procmap *pm;
+        const pid_t *p;
+
+        fake_proc(f, 300, "threaded", 900);
+        snprintf(path, sizeof(path), "%s/300/task", f->root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/300/task/300", f->root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/300/task/301", f->root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/300/task/301/fd", f->root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/300/task/301/fd/5", f->root);
+        snprintf(target, sizeof(target), "socket:[%u]", 7070u);
+        assert_int_equal(symlink(target, path), 0);
+
+        pm = fake_map(f, NULL);
+        assert_int_equal(procmap_resolve(pm, in, 1, &st), 0);
+        assert_int_equal(holders(pm, 7070, &p), 1);
+        assert_int_equal(p[0], 300);
+        assert_int_equal(st.unresolved, 0);
+        procmap_free(pm);
+}
+
 static void test_unreadable_fd_dir(void **state) {
         struct fake *f = *state;
         struct procmap_stats st = {};
@@ -1156,6 +1186,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_stale_fd, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(test_fork_after_cache, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(test_pid_reuse, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(test_main_thread_exited, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(test_unreadable_fd_dir, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(test_garbage_entries, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(test_get_unit, fake_setup, fake_teardown),
