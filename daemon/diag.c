@@ -546,6 +546,34 @@ bool diag_addr_equal(const struct diag_addr *a, const struct diag_addr *b) {
         return true; /* no address to compare */
 }
 
+int diag_addr_compare(const struct diag_addr *a, const struct diag_addr *b) {
+        int r;
+
+        if (a->family != b->family)
+                return a->family < b->family ? -1 : 1;
+        if (a->family == AF_INET)
+                r = memcmp(&a->v4, &b->v4, sizeof(a->v4));
+        else if (a->family == AF_INET6)
+                r = memcmp(&a->v6, &b->v6, sizeof(a->v6));
+        else
+                r = 0;
+        if (r != 0)
+                return r;
+        return (a->port > b->port) - (a->port < b->port);
+}
+
+struct diag_addr diag_addr_unmap(const struct diag_addr *a) {
+        struct diag_addr r = *a;
+
+        if (a->family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a->v6)) {
+                struct in_addr v4;
+
+                memcpy(&v4, &a->v6.s6_addr[12], sizeof(v4));
+                r = (struct diag_addr){ .family = AF_INET, .port = a->port, .v4 = v4 };
+        }
+        return r;
+}
+
 bool diag_addr_is_any(const struct diag_addr *a) {
         if (a->family == AF_INET)
                 return a->v4.s_addr == htonl(INADDR_ANY);

@@ -99,5 +99,12 @@ const char *diag_addr_format(const struct diag_addr *a, char *buf, size_t size);
 /* Equality of two endpoints (family, address and port). */
 bool diag_addr_equal(const struct diag_addr *a, const struct diag_addr *b);
 
+/* A total order on endpoints: family, then address bytes, then port. <0, 0 or >0. */
+int diag_addr_compare(const struct diag_addr *a, const struct diag_addr *b);
+
+/* An IPv4-mapped IPv6 endpoint (::ffff:a.b.c.d, the peers of a dual-stack socket) as the IPv4
+ * endpoint it is; any other endpoint unchanged. One destination must not count as two. */
+struct diag_addr diag_addr_unmap(const struct diag_addr *a);
+
 /* True for 0.0.0.0 and ::. */
 bool diag_addr_is_any(const struct diag_addr *a);

@@ -952,11 +952,19 @@ static int pm_info_load(struct procmap *pm, struct pm_proc *p, uint64_t start, s
         info->open_fds = pm_open_fds(pm, p, stats);
 
         if (pm->get_unit) {
-                r = pm->get_unit(p->pid, &info->unit);
+                char *unit = NULL;
+
+                r = pm->get_unit(p->pid, &unit);
                 if (r == -ENOMEM)
                         goto fail;
-                if (r < 0)
-                        info->unit = NULL;
+                if (r >= 0 && unit) {
+                        /* systemd validates unit names, but the name comes from a cgroup path
+                         * that a delegated process may create: escape it like comm. */
+                        info->unit = str_escape(unit, strlen(unit));
+                        free(unit);
+                        if (!info->unit)
+                                goto fail;
+                }
         }
         return 0;
 

@@ -17,6 +17,13 @@
 #define TABLE_MAX_PEERS     3
 #define TABLE_MAX_TIME_WAIT 10 /* groups; the long tail of a busy host is one line */
 
+/* Flush, and say why a write failed (ENOSPC, EPIPE, ...), not only that it did. */
+static int render_finish(FILE *f) {
+        if (fflush(f) != 0 || ferror(f))
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
 static void json_put_string_or_null(FILE *f, const char *s) {
         if (s)
                 json_put_string(f, s);
@@ -37,12 +44,17 @@ static void format_time(const struct timespec *wall, char *buf, size_t size) {
                 snprintf(buf, size, "1970-01-01T00:00:00Z");
 }
 
-static void json_put_owner(FILE *f, const struct proc_info *info) {
+/* "pid" and "comm" of the owner, and "pids": every holder of the listener. */
+static void json_put_owner(FILE *f, const struct proc_info *info, const pid_t *pids, size_t n_pids) {
         if (info) {
                 fprintf(f, "\"pid\":%d,\"comm\":", (int) info->pid);
                 json_put_string(f, info->comm);
         } else
                 fputs("\"pid\":null,\"comm\":null", f);
+        fputs(",\"pids\":[", f);
+        for (size_t i = 0; i < n_pids; i++)
+                fprintf(f, i > 0 ? ",%d" : "%d", (int) pids[i]);
+        fputc(']', f);
 }
 
 static void json_put_proc(FILE *f, const struct report_proc *p) {
@@ -93,7 +105,7 @@ int render_json(FILE *f, const struct report *r, const struct render_scan *scan)
                 fputs(i > 0 ? ",{\"local\":" : "{\"local\":", f);
                 json_put_addr(f, &b->local);
                 fputc(',', f);
-                json_put_owner(f, b->info);
+                json_put_owner(f, b->info, b->pids, b->n_pids);
                 fprintf(f, ",\"close_wait\":%u,\"oldest_age_s\":%.3f}", b->close_wait, usec_to_sec(b->oldest_age_usec));
         }
 
@@ -105,7 +117,7 @@ int render_json(FILE *f, const struct report *r, const struct render_scan *scan)
                 fputs(t->server ? "\"local\":" : "\"remote\":", f);
                 json_put_addr(f, &t->addr);
                 fputc(',', f);
-                json_put_owner(f, t->info);
+                json_put_owner(f, t->info, t->pids, t->n_pids);
                 fprintf(f, ",\"count\":%u,\"oldest_age_s\":%.3f}", t->count, usec_to_sec(t->oldest_age_usec));
         }
         fputc(']', f);
@@ -122,8 +134,7 @@ int render_json(FILE *f, const struct report *r, const struct render_scan *scan)
         fprintf(f, ",\"netlink_duplicates\":%lu,\"netlink_malformed\":%lu}}\n", scan->diag_duplicates,
                 scan->diag_malformed);
 
-        fflush(f);
-        return ferror(f) ? -EIO : 0;
+        return render_finish(f);
 }
 
 /* "6m52s", "1h02m", "3d04h": ages for people. */
@@ -166,13 +177,8 @@ struct host_count {
 
 static int peer_addr_compare(const void *a, const void *b) {
         const struct report_peer *x = a, *y = b;
-        size_t n = x->remote.family == AF_INET ? sizeof(x->remote.v4) : sizeof(x->remote.v6);
-        int r;
 
-        if (x->remote.family != y->remote.family)
-                return x->remote.family < y->remote.family ? -1 : 1;
-        r = memcmp(&x->remote.v6, &y->remote.v6, n);
-        return r != 0 ? r : (x->remote.port > y->remote.port) - (x->remote.port < y->remote.port);
+        return diag_addr_compare(&x->remote, &y->remote);
 }
 
 static int host_count_compare(const void *a, const void *b) {
@@ -313,6 +319,5 @@ int render_table(FILE *f, const struct report *r, const struct render_scan *scan
                         scan->proc->vanished, scan->proc->denied);
         fputs(".\n", f);
 
-        fflush(f);
-        return ferror(f) ? -EIO : 0;
+        return render_finish(f);
 }

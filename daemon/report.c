@@ -26,19 +26,6 @@ struct report_owners report_owners_procmap(const struct procmap *pm) {
         };
 }
 
-static int addr_compare(const struct diag_addr *a, const struct diag_addr *b) {
-        int r;
-
-        if (a->family != b->family)
-                return a->family < b->family ? -1 : 1;
-        r = a->family == AF_INET ? memcmp(&a->v4, &b->v4, sizeof(a->v4)) : memcmp(&a->v6, &b->v6, sizeof(a->v6));
-        if (r != 0)
-                return r;
-        if (a->port != b->port)
-                return a->port < b->port ? -1 : 1;
-        return 0;
-}
-
 /* Listeners sorted by port, for lookups by the local port of a CLOSE_WAIT or TIME_WAIT socket. */
 struct listeners {
         const struct diag_sock **socks;
@@ -48,9 +35,14 @@ struct listeners {
 static int listener_compare(const void *a, const void *b) {
         const struct diag_sock *x = *(const struct diag_sock *const *) a, *y = *(const struct diag_sock *const *) b;
 
+        int r;
+
         if (x->local.port != y->local.port)
                 return x->local.port < y->local.port ? -1 : 1;
-        return addr_compare(&x->local, &y->local);
+        r = diag_addr_compare(&x->local, &y->local);
+        if (r != 0)
+                return r;
+        return (x->cookie > y->cookie) - (x->cookie < y->cookie);
 }
 
 static int listeners_build(const struct diag_set *set, struct listeners *l) {
@@ -73,13 +65,22 @@ static int listeners_build(const struct diag_set *set, struct listeners *l) {
         return 0;
 }
 
+/* Of two listeners on one address (SO_REUSEPORT), the one whose accept queue is not empty, since
+ * only a listener with connections waiting can hold unaccepted ones; else the first, which the
+ * sort by cookie makes stable from scan to scan. */
+static const struct diag_sock *listener_better(const struct diag_sock *best, const struct diag_sock *s) {
+        if (!best || (best->rqueue == 0 && s->rqueue > 0))
+                return s;
+        return best;
+}
+
 /* The listener owning local address a: the one bound to exactly a, else the wildcard address of
  * a's family on its port (a connection accepted by a dual-stack [::] listener is AF_INET6 with a
  * v4-mapped address, so the family always matches). NULL when there is none: a listener on
  * another address of the same port did not make this socket. */
 static const struct diag_sock *listeners_find(const struct listeners *l, const struct diag_addr *a) {
         size_t lo = 0, hi = l->n;
-        const struct diag_sock *wildcard = NULL;
+        const struct diag_sock *exact = NULL, *wildcard = NULL;
 
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
@@ -94,29 +95,46 @@ static const struct diag_sock *listeners_find(const struct listeners *l, const s
 
                 if (s->local.family != a->family)
                         continue;
-                if (addr_compare(&s->local, a) == 0)
-                        return s;
-                if (!wildcard && diag_addr_is_any(&s->local))
-                        wildcard = s;
+                if (diag_addr_compare(&s->local, a) == 0)
+                        exact = listener_better(exact, s);
+                else if (diag_addr_is_any(&s->local))
+                        wildcard = listener_better(wildcard, s);
         }
-        return wildcard;
+        return exact ? exact : wildcard;
 }
 
-/* The owner of a listener: the lowest pid holding its inode. */
-static const struct proc_info *listener_owner(const struct report_owners *o, const struct diag_sock *listener) {
+/* The owner of a listener: every process holding it, and one to name. systemd (socket
+ * activation) and supervisors hold listeners for a service, so PID 1 is named only when it is the
+ * sole holder; otherwise the lowest other pid, the parent of a preforking server. */
+static const struct proc_info *listener_owner(const struct report_owners *o, const struct diag_sock *listener,
+                                              const pid_t **ret_pids, size_t *ret_n) {
         const pid_t *pids;
+        size_t n;
 
+        *ret_pids = NULL;
+        *ret_n = 0;
         if (!listener || listener->inode == 0)
                 return NULL;
-        if (o->holders(o->userdata, listener->inode, &pids) == 0)
+        n = o->holders(o->userdata, listener->inode, &pids);
+        if (n == 0)
                 return NULL;
-        return o->info(o->userdata, pids[0]);
+        *ret_pids = pids;
+        *ret_n = n;
+        for (size_t i = 0; i < n; i++)
+                if (pids[i] != 1 || n == 1) {
+                        const struct proc_info *info = o->info(o->userdata, pids[i]);
+
+                        if (info)
+                                return info;
+                }
+        return NULL;
 }
 
 /* (process, socket) pairs of CLOSE_WAIT sockets with an inode, sorted by process then peer. */
 struct hold {
         const struct proc_info *info;
         const struct diag_sock *sock;
+        struct diag_addr remote; /* unmapped */
         usec_t age;
 };
 
@@ -125,7 +143,7 @@ static int hold_compare(const void *a, const void *b) {
 
         if (x->info->pid != y->info->pid)
                 return x->info->pid < y->info->pid ? -1 : 1;
-        return addr_compare(&x->sock->remote, &y->sock->remote);
+        return diag_addr_compare(&x->remote, &y->remote);
 }
 
 static int peer_compare(const void *a, const void *b) {
@@ -133,7 +151,7 @@ static int peer_compare(const void *a, const void *b) {
 
         if (x->count != y->count)
                 return x->count > y->count ? -1 : 1;
-        return addr_compare(&x->remote, &y->remote);
+        return diag_addr_compare(&x->remote, &y->remote);
 }
 
 static int proc_compare(const void *a, const void *b) {
@@ -152,6 +170,7 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
 
         for (size_t i = 0; i < set->n; i++) {
                 const struct diag_sock *s = &set->socks[i];
+                struct diag_addr remote;
                 const pid_t *pids;
                 size_t n;
 
@@ -163,6 +182,7 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
                         r->unowned_close_wait++;
                         continue;
                 }
+                remote = diag_addr_unmap(&s->remote);
                 for (size_t k = 0; k < n; k++) {
                         const struct proc_info *info = o->info(o->userdata, pids[k]);
 
@@ -177,7 +197,8 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
                                 holds = t;
                                 cap = ncap;
                         }
-                        holds[n_holds++] = (struct hold){ .info = info, .sock = s, .age = age_usec[i] };
+                        holds[n_holds++] =
+                                (struct hold){ .info = info, .sock = s, .remote = remote, .age = age_usec[i] };
                 }
         }
         if (n_holds == 0) {
@@ -190,7 +211,7 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
                 if (i == 0 || holds[i].info != holds[i - 1].info)
                         n_procs++;
                 if (i == 0 || holds[i].info != holds[i - 1].info ||
-                    addr_compare(&holds[i].sock->remote, &holds[i - 1].sock->remote) != 0)
+                    diag_addr_compare(&holds[i].remote, &holds[i - 1].remote) != 0)
                         n_peers++;
         }
         r->procs = calloc(n_procs, sizeof(*r->procs));
@@ -214,8 +235,8 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
                         rp->unread++;
                 if (holds[i].age > rp->oldest_age_usec)
                         rp->oldest_age_usec = holds[i].age;
-                if (new_proc || addr_compare(&holds[i].sock->remote, &holds[i - 1].sock->remote) != 0) {
-                        rp->peers[rp->n_peers].remote = holds[i].sock->remote;
+                if (new_proc || diag_addr_compare(&holds[i].remote, &holds[i - 1].remote) != 0) {
+                        rp->peers[rp->n_peers].remote = holds[i].remote;
                         rp->n_peers++;
                         p++;
                 }
@@ -246,7 +267,7 @@ struct groups {
 static int group_key_compare(const struct group *x, const struct group *y) {
         if (x->listener != y->listener)
                 return x->listener < y->listener ? -1 : 1;
-        return x->listener ? 0 : addr_compare(&x->addr, &y->addr);
+        return x->listener ? 0 : diag_addr_compare(&x->addr, &y->addr);
 }
 
 static int group_sort_compare(const void *a, const void *b) {
@@ -258,7 +279,7 @@ static int group_count_compare(const void *a, const void *b) {
 
         if (x->count != y->count)
                 return x->count > y->count ? -1 : 1;
-        return addr_compare(&x->addr, &y->addr);
+        return diag_addr_compare(&x->addr, &y->addr);
 }
 
 static int groups_push(struct groups *gs, const struct diag_sock *listener, const struct diag_addr *addr, usec_t age) {
@@ -324,7 +345,9 @@ static int build_groups(const struct diag_set *set, const usec_t *age_usec, cons
                 } else if (s->state == TCP_TIME_WAIT) {
                         r->total_time_wait++;
                         listener = listeners_find(l, &s->local);
-                        if (groups_push(&tw, listener, &s->remote, time_wait_age(s)) < 0)
+                        struct diag_addr remote = diag_addr_unmap(&s->remote);
+
+                        if (groups_push(&tw, listener, &remote, time_wait_age(s)) < 0)
                                 goto finish;
                 }
         }
@@ -336,27 +359,33 @@ static int build_groups(const struct diag_set *set, const usec_t *age_usec, cons
                 if (!r->backlogs)
                         goto finish;
         }
-        for (size_t i = 0; i < backlog.n; i++)
-                r->backlogs[r->n_backlogs++] = (struct report_backlog){
+        for (size_t i = 0; i < backlog.n; i++) {
+                struct report_backlog *b = &r->backlogs[r->n_backlogs++];
+
+                *b = (struct report_backlog){
                         .local = backlog.g[i].addr,
-                        .info = listener_owner(o, backlog.g[i].listener),
                         .close_wait = backlog.g[i].count,
                         .oldest_age_usec = backlog.g[i].oldest,
                 };
+                b->info = listener_owner(o, backlog.g[i].listener, &b->pids, &b->n_pids);
+        }
 
         if (tw.n > 0) {
                 r->tw = calloc(tw.n, sizeof(*r->tw));
                 if (!r->tw)
                         goto finish;
         }
-        for (size_t i = 0; i < tw.n; i++)
-                r->tw[r->n_tw++] = (struct report_tw){
+        for (size_t i = 0; i < tw.n; i++) {
+                struct report_tw *t = &r->tw[r->n_tw++];
+
+                *t = (struct report_tw){
                         .server = tw.g[i].listener != NULL,
                         .addr = tw.g[i].addr,
-                        .info = listener_owner(o, tw.g[i].listener),
                         .count = tw.g[i].count,
                         .oldest_age_usec = tw.g[i].oldest,
                 };
+                t->info = listener_owner(o, tw.g[i].listener, &t->pids, &t->n_pids);
+        }
         ret = 0;
 finish:
         free(backlog.g);

@@ -43,7 +43,10 @@ struct report_proc {
 
 struct report_backlog {
         struct diag_addr local;       /* the listener's address */
-        const struct proc_info *info; /* listener's owner (lowest pid holding it), NULL if unknown */
+        const struct proc_info *info; /* listener's owner (lowest pid holding it, PID 1 only when
+                                       * alone), NULL if unknown */
+        const pid_t *pids;            /* every process holding the listener, ascending (borrowed) */
+        size_t n_pids;
         unsigned close_wait;
         usec_t oldest_age_usec;
 };
@@ -52,6 +55,8 @@ struct report_tw {
         bool server; /* true: addr is a listener's local address; false: remote */
         struct diag_addr addr;
         const struct proc_info *info; /* the listener's owner when server, NULL otherwise */
+        const pid_t *pids;            /* when server: every process holding the listener (borrowed) */
+        size_t n_pids;
         unsigned count;
         usec_t oldest_age_usec; /* 60 s minus the timer left, for the oldest */
 };

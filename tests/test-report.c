@@ -303,6 +303,83 @@ static void test_time_wait_other_address(void **state) {
         diag_set_done(&set);
 }
 
+/* A dual-stack socket's IPv4 peers are v4-mapped: one destination must not count as two. */
+static void test_v4_mapped_peers_merge(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[] = { { 1, { 10 }, 1 }, { 2, { 10 }, 1 } };
+        struct fake_owners fo = { .holds = holds, .n_holds = 2 };
+        struct report r;
+
+        (void) state;
+        fake_add_proc(&fo, 10, "java");
+        add_sock(&set, TCP_CLOSE_WAIT, 1, "::ffff:127.0.0.1", 40000, "::ffff:10.0.0.5", 5432, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 2, "127.0.0.1", 40001, "10.0.0.5", 5432, 0, 0);
+        add_sock(&set, TCP_TIME_WAIT, 0, "::ffff:127.0.0.1", 40002, "::ffff:10.0.0.5", 5432, 0, 1000);
+        add_sock(&set, TCP_TIME_WAIT, 0, "127.0.0.1", 40003, "10.0.0.5", 5432, 0, 1000);
+        build(&set, &fo, NULL, &r);
+
+        assert_int_equal(r.n_procs, 1);
+        assert_int_equal(r.procs[0].n_peers, 1);
+        assert_int_equal(r.procs[0].peers[0].count, 2);
+        assert_int_equal(r.procs[0].peers[0].remote.family, AF_INET);
+        assert_int_equal(r.n_tw, 1);
+        assert_int_equal(r.tw[0].count, 2);
+        assert_int_equal(r.tw[0].addr.family, AF_INET);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
+/* Socket activation: PID 1 holds the listener too; the service is named, every holder listed. */
+static void test_listener_owner_not_pid1(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[] = { { 900, { 1, 500, 501 }, 3 }, { 901, { 1 }, 1 } };
+        struct fake_owners fo = { .holds = holds, .n_holds = 2 };
+        struct report r;
+
+        (void) state;
+        fake_add_proc(&fo, 1, "systemd");
+        fake_add_proc(&fo, 500, "gunicorn");
+        fake_add_proc(&fo, 501, "gunicorn");
+        add_sock(&set, TCP_LISTEN, 900, "0.0.0.0", 8000, "0.0.0.0", 0, 0, 0);
+        add_sock(&set, TCP_LISTEN, 901, "0.0.0.0", 9000, "0.0.0.0", 0, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "127.0.0.1", 8000, "127.0.0.1", 1, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "127.0.0.1", 9000, "127.0.0.1", 1, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "127.0.0.1", 9000, "127.0.0.1", 2, 0, 0);
+        build(&set, &fo, NULL, &r);
+
+        assert_int_equal(r.n_backlogs, 2);
+        assert_int_equal(r.backlogs[0].local.port, 9000); /* larger first */
+        assert_int_equal(r.backlogs[0].info->pid, 1);     /* sole holder */
+        assert_int_equal(r.backlogs[1].info->pid, 500);
+        assert_int_equal(r.backlogs[1].n_pids, 3);
+        assert_int_equal(r.backlogs[1].pids[0], 1);
+        assert_int_equal(r.backlogs[1].pids[2], 501);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
+/* SO_REUSEPORT: two listeners on one address; the one with a non-empty queue holds the backlog. */
+static void test_reuseport_prefers_queue(void **state) {
+        for (int busy = 0; busy < 2; busy++) {
+                struct diag_set set = {};
+                struct fake_hold holds[] = { { 900, { 60 }, 1 }, { 901, { 61 }, 1 } };
+                struct fake_owners fo = { .holds = holds, .n_holds = 2 };
+                struct report r;
+
+                (void) state;
+                fake_add_proc(&fo, 60, "first");
+                fake_add_proc(&fo, 61, "second");
+                add_sock(&set, TCP_LISTEN, 900, "127.0.0.1", 7000, "0.0.0.0", 0, busy == 0 ? 1 : 0, 0);
+                add_sock(&set, TCP_LISTEN, 901, "127.0.0.1", 7000, "0.0.0.0", 0, busy == 1 ? 1 : 0, 0);
+                add_sock(&set, TCP_CLOSE_WAIT, 0, "127.0.0.1", 7000, "127.0.0.1", 1, 0, 0);
+                build(&set, &fo, NULL, &r);
+                assert_int_equal(r.n_backlogs, 1);
+                assert_int_equal(r.backlogs[0].info->pid, busy == 0 ? 60 : 61);
+                report_done(&r);
+                diag_set_done(&set);
+        }
+}
+
 /* A holder whose info is gone (vanished between walk and load) is skipped, not a crash. */
 static void test_missing_info(void **state) {
         struct diag_set set = {};
@@ -391,6 +468,9 @@ int main(void) {
                 cmocka_unit_test(test_backlog_attribution),
                 cmocka_unit_test(test_time_wait_groups),
                 cmocka_unit_test(test_time_wait_other_address),
+                cmocka_unit_test(test_v4_mapped_peers_merge),
+                cmocka_unit_test(test_listener_owner_not_pid1),
+                cmocka_unit_test(test_reuseport_prefers_queue),
                 cmocka_unit_test(test_missing_info),
                 cmocka_unit_test(test_ordering),
                 cmocka_unit_test(test_render_json_hostile),
