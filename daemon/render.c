@@ -170,8 +170,9 @@ static const char *format_user(uint32_t uid, char *buf, size_t size) {
 }
 
 struct host_count {
-        struct diag_addr addr; /* the host; port kept when every socket used the same one */
+        struct diag_addr addr; /* an endpoint, or a host when many_ports */
         unsigned count;
+        unsigned count_singles; /* endpoints with one socket each, summed into this host */
         bool many_ports;
 };
 
@@ -187,8 +188,9 @@ static int host_count_compare(const void *a, const void *b) {
         return (x->count < y->count) - (x->count > y->count);
 }
 
-/* Top peers summarised by host: "10.0.0.5:5432 (40)" when one port, "127.0.0.1:* (7)" when the
- * peer used many ports (the ephemeral ports of clients of a server). */
+/* Top peers, summarised: an endpoint with several sockets is a destination the program talks to
+ * ("10.0.0.5:5432 (40)") and is shown as it is; endpoints with one socket each are the ephemeral
+ * ports of a server's clients and are summed per host ("127.0.0.1:* (7)"). */
 static void table_put_peers(FILE *f, const struct report_proc *p) {
         struct report_peer *sorted = NULL;
         struct host_count *hosts = NULL;
@@ -205,21 +207,25 @@ static void table_put_peers(FILE *f, const struct report_proc *p) {
         memcpy(sorted, p->peers, p->n_peers * sizeof(*sorted));
         qsort(sorted, p->n_peers, sizeof(*sorted), peer_addr_compare);
         for (size_t i = 0; i < p->n_peers; i++) {
-                struct diag_addr host = sorted[i].remote;
+                struct host_count *last = n_hosts > 0 ? &hosts[n_hosts - 1] : NULL;
+                struct diag_addr host = sorted[i].remote, prev;
 
+                if (sorted[i].count > 1) {
+                        hosts[n_hosts++] = (struct host_count){ .addr = sorted[i].remote, .count = sorted[i].count };
+                        continue;
+                }
                 host.port = 0;
-                if (n_hosts > 0) {
-                        struct host_count *last = &hosts[n_hosts - 1];
-                        struct diag_addr prev = last->addr;
-
+                if (last && last->count_singles > 0) {
+                        prev = last->addr;
                         prev.port = 0;
                         if (diag_addr_equal(&prev, &host)) {
-                                last->count += sorted[i].count;
+                                last->count++;
+                                last->count_singles++;
                                 last->many_ports = true;
                                 continue;
                         }
                 }
-                hosts[n_hosts++] = (struct host_count){ .addr = sorted[i].remote, .count = sorted[i].count };
+                hosts[n_hosts++] = (struct host_count){ .addr = sorted[i].remote, .count = 1, .count_singles = 1 };
         }
         qsort(hosts, n_hosts, sizeof(*hosts), host_count_compare);
         for (size_t i = 0; i < n_hosts && i < TABLE_MAX_PEERS; i++) {
