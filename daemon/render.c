@@ -255,8 +255,9 @@ int render_table(FILE *f, const struct report *r, const struct render_scan *scan
         char when[64], age[32], user[64];
 
         format_time(&scan->wall, when, sizeof(when));
-        fprintf(f, "closewaitd %s scan at %s: %u CLOSE_WAIT held by %zu processes, %u unaccepted, %u TIME_WAIT\n",
-                CLOSEWAITD_VERSION, when, r->total_close_wait, r->n_procs, r->total_accept_backlog, r->total_time_wait);
+        fprintf(f, "closewaitd %s scan at %s: %u CLOSE_WAIT held by %zu process%s, %u unaccepted, %u TIME_WAIT\n",
+                CLOSEWAITD_VERSION, when, r->total_close_wait, r->n_procs, r->n_procs == 1 ? "" : "es",
+                r->total_accept_backlog, r->total_time_wait);
 
         if (r->n_procs > 0) {
                 fprintf(f, "\nCLOSE_WAIT sockets held by processes (ages are lower bounds):\n");
