@@ -14,7 +14,7 @@ struct daemon {
         struct diag_set socks;
         uint32_t *inodes; /* the inodes to resolve, reused across scans */
         usec_t *ages;     /* CLOSE_WAIT age of socks.socks[i] */
-        size_t cap;       /* of inodes and ages */
+        size_t cap_inodes, cap_ages;
         struct report report;
         struct procmap_stats proc_stats;
 };
@@ -54,24 +54,6 @@ struct daemon *daemon_free(struct daemon *d) {
         return NULL;
 }
 
-static int ensure_capacity(struct daemon *d, size_t n) {
-        uint32_t *inodes;
-        usec_t *ages;
-
-        if (n <= d->cap)
-                return 0;
-        inodes = realloc(d->inodes, n * sizeof(*inodes));
-        if (!inodes)
-                return -ENOMEM;
-        d->inodes = inodes;
-        ages = realloc(d->ages, n * sizeof(*ages));
-        if (!ages)
-                return -ENOMEM;
-        d->ages = ages;
-        d->cap = n;
-        return 0;
-}
-
 /* A host without IPv6 answers the AF_INET6 dump with one of these: nothing to report there. */
 static bool family_unavailable(int r) {
         return r == -ENOENT || r == -EAFNOSUPPORT || r == -EPROTONOSUPPORT || r == -EOPNOTSUPP;
@@ -95,7 +77,9 @@ int daemon_scan(struct daemon *d, const struct report **ret_report, struct rende
         if (r < 0 && !family_unavailable(r))
                 return r;
 
-        r = ensure_capacity(d, d->socks.n);
+        r = array_reserve((void **) &d->inodes, &d->cap_inodes, d->socks.n, sizeof(*d->inodes));
+        if (r >= 0)
+                r = array_reserve((void **) &d->ages, &d->cap_ages, d->socks.n, sizeof(*d->ages));
         if (r < 0)
                 return r;
         for (size_t i = 0; i < d->socks.n; i++) {

@@ -23,6 +23,7 @@
 
 #include "procmap.h"
 #include "strutil.h"
+#include "util.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -103,27 +104,6 @@ static size_t pm_hash(uint32_t k, size_t cap) {
         uint32_t h = k * UINT32_C(2654435761);
 
         return (size_t) h & (cap - 1);
-}
-
-/* Grow *array to hold at least want elements of size sz. */
-static int pm_reserve(void **array, size_t *cap, size_t want, size_t sz) {
-        size_t n;
-        void *p;
-
-        if (want <= *cap)
-                return 0;
-        n = *cap ? *cap : 16;
-        while (n < want) {
-                if (n > SIZE_MAX / 2 / sz)
-                        return -ENOMEM;
-                n *= 2;
-        }
-        p = realloc(*array, n * sz);
-        if (!p)
-                return -ENOMEM;
-        *array = p;
-        *cap = n;
-        return 0;
 }
 
 /* Power of two slot count for a table of n keys, at most half full. */
@@ -423,7 +403,7 @@ static int pm_proc_get(struct procmap *pm, pid_t pid, struct pm_proc **ret) {
                 *ret = p;
                 return 0;
         }
-        r = pm_reserve((void **) &pm->procs, &pm->cap_procs, pm->n_procs + 1, sizeof(*pm->procs));
+        r = array_reserve((void **) &pm->procs, &pm->cap_procs, pm->n_procs + 1, sizeof(*pm->procs));
         if (r < 0)
                 return r;
         if ((pm->n_procs + 1) * 2 > pm->cap_proc_slots) {
@@ -474,7 +454,7 @@ static int pm_wants_build(struct procmap *pm, const uint32_t *inodes, size_t n) 
         }
         /* Keep a large table from an earlier call: clearing it is cheaper than reallocating. */
         memset(pm->want_slots, 0, pm->cap_want_slots * sizeof(*pm->want_slots));
-        r = pm_reserve((void **) &pm->wants, &pm->cap_wants, n, sizeof(*pm->wants));
+        r = array_reserve((void **) &pm->wants, &pm->cap_wants, n, sizeof(*pm->wants));
         if (r < 0)
                 return r;
 
@@ -521,7 +501,7 @@ static int pm_proc_start(struct procmap *pm, struct pm_proc *p, struct procmap_s
 static int pm_holder_add(struct procmap *pm, uint32_t inode, pid_t pid, int fd, uint64_t start_time) {
         int r;
 
-        r = pm_reserve((void **) &pm->holders, &pm->cap_holders, pm->n_holders + 1, sizeof(*pm->holders));
+        r = array_reserve((void **) &pm->holders, &pm->cap_holders, pm->n_holders + 1, sizeof(*pm->holders));
         if (r < 0)
                 return r;
         pm->holders[pm->n_holders++] = (struct pm_holder){
@@ -993,7 +973,7 @@ static int pm_build_results(struct procmap *pm, struct procmap_stats *stats) {
                 if (!p || p->info_gen == pm->gen) /* loaded (or found gone) already */
                         continue;
                 p->info_gen = pm->gen;
-                r = pm_reserve((void **) &pm->infos, &pm->cap_infos, pm->n_infos + 1, sizeof(*pm->infos));
+                r = array_reserve((void **) &pm->infos, &pm->cap_infos, pm->n_infos + 1, sizeof(*pm->infos));
                 if (r < 0)
                         return r;
                 info = &pm->infos[pm->n_infos];
@@ -1006,7 +986,7 @@ static int pm_build_results(struct procmap *pm, struct procmap_stats *stats) {
         if (pm->n_infos > 1)
                 qsort(pm->infos, pm->n_infos, sizeof(*pm->infos), pm_info_cmp);
 
-        r = pm_reserve((void **) &pm->res_pids, &pm->cap_res, pm->n_holders, sizeof(*pm->res_pids));
+        r = array_reserve((void **) &pm->res_pids, &pm->cap_res, pm->n_holders, sizeof(*pm->res_pids));
         if (r < 0)
                 return r;
         for (size_t i = 0; i < pm->n_holders; i++) {

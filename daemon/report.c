@@ -188,15 +188,8 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
 
                         if (!info)
                                 continue;
-                        if (n_holds == cap) {
-                                size_t ncap = cap ? cap * 2 : 256;
-                                struct hold *t = realloc(holds, ncap * sizeof(*holds));
-
-                                if (!t)
-                                        goto finish;
-                                holds = t;
-                                cap = ncap;
-                        }
+                        if (array_reserve((void **) &holds, &cap, n_holds + 1, sizeof(*holds)) < 0)
+                                goto finish;
                         holds[n_holds++] =
                                 (struct hold){ .info = info, .sock = s, .remote = remote, .age = age_usec[i] };
                 }
@@ -283,15 +276,8 @@ static int group_count_compare(const void *a, const void *b) {
 }
 
 static int groups_push(struct groups *gs, const struct diag_sock *listener, const struct diag_addr *addr, usec_t age) {
-        if (gs->n == gs->cap) {
-                size_t ncap = gs->cap ? gs->cap * 2 : 64;
-                struct group *t = realloc(gs->g, ncap * sizeof(*gs->g));
-
-                if (!t)
-                        return -ENOMEM;
-                gs->g = t;
-                gs->cap = ncap;
-        }
+        if (array_reserve((void **) &gs->g, &gs->cap, gs->n + 1, sizeof(*gs->g)) < 0)
+                return -ENOMEM;
         gs->g[gs->n++] = (struct group){
                 .listener = listener,
                 .addr = listener ? listener->local : *addr,

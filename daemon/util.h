@@ -13,6 +13,10 @@ typedef uint64_t usec_t;
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* Grow *array (elements of size elem, capacity *cap) to hold at least want elements, doubling so
+ * that appending one at a time stays amortised O(1). Returns 0 or -ENOMEM (array unchanged). */
+int array_reserve(void **array, size_t *cap, size_t want, size_t elem);
+
 /* CLOCK_MONOTONIC now, in microseconds. Never fails on Linux. */
 usec_t now_monotonic_usec(void);
 
