@@ -8,6 +8,7 @@ packages=(
 	libmnl-dev libsystemd-dev libconfig-dev
 	libcmocka-dev python3 python3-jsonschema
 	iproute2 systemd valgrind clang-format git
+	redis-server memcached nginx-light   # real servers the integration tests stop mid-work
 )
 
 missing=()
