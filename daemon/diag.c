@@ -537,13 +537,7 @@ const char *diag_addr_format(const struct diag_addr *a, char *buf, size_t size) 
 }
 
 bool diag_addr_equal(const struct diag_addr *a, const struct diag_addr *b) {
-        if (a->family != b->family || a->port != b->port)
-                return false;
-        if (a->family == AF_INET)
-                return a->v4.s_addr == b->v4.s_addr;
-        if (a->family == AF_INET6)
-                return IN6_ARE_ADDR_EQUAL(&a->v6, &b->v6);
-        return true; /* no address to compare */
+        return diag_addr_compare(a, b) == 0;
 }
 
 int diag_addr_compare(const struct diag_addr *a, const struct diag_addr *b) {
