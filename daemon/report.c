@@ -324,8 +324,6 @@ static int build_groups(const struct diag_set *set, const usec_t *age_usec, cons
                 if (s->state == TCP_CLOSE_WAIT && s->inode == 0) {
                         r->total_accept_backlog++;
                         listener = listeners_find(l, &s->local);
-                        if (!listener)
-                                r->orphan_backlog++;
                         if (groups_push(&backlog, listener, &s->local, age_usec[i]) < 0)
                                 goto finish;
                 } else if (s->state == TCP_TIME_WAIT) {

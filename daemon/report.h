@@ -66,7 +66,6 @@ struct report {
         unsigned total_time_wait;
         unsigned total_accept_backlog; /* CLOSE_WAIT sockets with inode 0 */
         unsigned unowned_close_wait;   /* CLOSE_WAIT with an inode but no readable holder */
-        unsigned orphan_backlog;       /* inode 0 CLOSE_WAIT with no matching listener */
 
         struct report_proc *procs; /* largest close_wait first, then by pid */
         size_t n_procs;
