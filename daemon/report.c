@@ -154,6 +154,12 @@ static int peer_compare(const void *a, const void *b) {
         return diag_addr_compare(&x->remote, &y->remote);
 }
 
+static int age_compare_desc(const void *a, const void *b) {
+        usec_t x = *(const usec_t *) a, y = *(const usec_t *) b;
+
+        return (x < y) - (x > y);
+}
+
 static int proc_compare(const void *a, const void *b) {
         const struct report_proc *x = a, *y = b;
 
@@ -209,7 +215,8 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
         }
         r->procs = calloc(n_procs, sizeof(*r->procs));
         r->peer_pool = calloc(n_peers, sizeof(*r->peer_pool));
-        if (!r->procs || !r->peer_pool)
+        r->age_pool = malloc(n_holds * sizeof(*r->age_pool));
+        if (!r->procs || !r->peer_pool || !r->age_pool)
                 goto finish;
 
         for (size_t i = 0, p = 0; i < n_holds; i++) {
@@ -220,9 +227,11 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
                         rp = &r->procs[r->n_procs++];
                         rp->info = holds[i].info;
                         rp->peers = &r->peer_pool[p];
+                        rp->ages = &r->age_pool[i];
                 } else
                         rp = &r->procs[r->n_procs - 1];
 
+                r->age_pool[i] = holds[i].age;
                 rp->close_wait++;
                 if (holds[i].sock->rqueue > 0)
                         rp->unread++;
@@ -235,8 +244,13 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
                 }
                 rp->peers[rp->n_peers - 1].count++;
         }
-        for (size_t i = 0; i < r->n_procs; i++)
-                qsort(r->procs[i].peers, r->procs[i].n_peers, sizeof(struct report_peer), peer_compare);
+        for (size_t i = 0; i < r->n_procs; i++) {
+                struct report_proc *rp = &r->procs[i];
+
+                qsort(rp->peers, rp->n_peers, sizeof(struct report_peer), peer_compare);
+                /* The policy counts the sockets older than a hold time: oldest first. */
+                qsort((usec_t *) rp->ages, rp->close_wait, sizeof(usec_t), age_compare_desc);
+        }
         qsort(r->procs, r->n_procs, sizeof(*r->procs), proc_compare);
         ret = 0;
 finish:
@@ -250,6 +264,7 @@ struct group {
         struct diag_addr addr;
         unsigned count;
         usec_t oldest;
+        usec_t *ages; /* with groups_merge(gs, pool): the age of each member, in pool */
 };
 
 struct groups {
@@ -287,22 +302,34 @@ static int groups_push(struct groups *gs, const struct diag_sock *listener, cons
         return 0;
 }
 
-/* Merge entries with the same key (one entry per socket before), then order by count. */
-static void groups_merge(struct groups *gs) {
+/* Merge entries with the same key (one entry per socket before), then order by count. When pool
+ * (gs->n entries) is given, each group's members' ages are kept there, oldest first. */
+static void groups_merge(struct groups *gs, usec_t *pool) {
         size_t w = 0;
 
         if (gs->n == 0)
                 return;
         qsort(gs->g, gs->n, sizeof(*gs->g), group_sort_compare);
+        if (pool) {
+                for (size_t i = 0; i < gs->n; i++)
+                        pool[i] = gs->g[i].oldest;
+                gs->g[0].ages = pool;
+        }
         for (size_t i = 1; i < gs->n; i++) {
                 if (group_key_compare(&gs->g[i], &gs->g[w]) == 0) {
                         gs->g[w].count += gs->g[i].count;
                         if (gs->g[i].oldest > gs->g[w].oldest)
                                 gs->g[w].oldest = gs->g[i].oldest;
-                } else
+                } else {
                         gs->g[++w] = gs->g[i];
+                        if (pool)
+                                gs->g[w].ages = &pool[i];
+                }
         }
         gs->n = w + 1;
+        if (pool)
+                for (size_t i = 0; i < gs->n; i++)
+                        qsort(gs->g[i].ages, gs->g[i].count, sizeof(usec_t), age_compare_desc);
         qsort(gs->g, gs->n, sizeof(*gs->g), group_count_compare);
 }
 
@@ -335,8 +362,13 @@ static int build_groups(const struct diag_set *set, const usec_t *age_usec, cons
                                 goto finish;
                 }
         }
-        groups_merge(&backlog);
-        groups_merge(&tw);
+        if (backlog.n > 0) {
+                r->backlog_age_pool = malloc(backlog.n * sizeof(*r->backlog_age_pool));
+                if (!r->backlog_age_pool)
+                        goto finish;
+        }
+        groups_merge(&backlog, r->backlog_age_pool);
+        groups_merge(&tw, NULL);
 
         if (backlog.n > 0) {
                 r->backlogs = calloc(backlog.n, sizeof(*r->backlogs));
@@ -350,6 +382,7 @@ static int build_groups(const struct diag_set *set, const usec_t *age_usec, cons
                         .local = backlog.g[i].addr,
                         .close_wait = backlog.g[i].count,
                         .oldest_age_usec = backlog.g[i].oldest,
+                        .ages = backlog.g[i].ages,
                 };
                 b->info = listener_owner(o, backlog.g[i].listener, &b->pids, &b->n_pids);
         }
@@ -398,6 +431,8 @@ int report_build(const struct diag_set *set, const usec_t *age_usec, const struc
 void report_done(struct report *r) {
         free(r->procs);
         free(r->peer_pool);
+        free(r->age_pool);
+        free(r->backlog_age_pool);
         free(r->backlogs);
         free(r->tw);
         *r = (struct report){};

@@ -37,6 +37,7 @@ struct report_proc {
         unsigned close_wait;          /* CLOSE_WAIT sockets held (each counted once per process) */
         unsigned unread;              /* ... of which the application never read the EOF (Recv-Q > 0) */
         usec_t oldest_age_usec;
+        const usec_t *ages;        /* the age of each of its close_wait sockets, oldest first */
         struct report_peer *peers; /* distinct remote endpoints, largest count first */
         size_t n_peers;
 };
@@ -49,6 +50,7 @@ struct report_backlog {
         size_t n_pids;
         unsigned close_wait;
         usec_t oldest_age_usec;
+        const usec_t *ages; /* the age of each of its close_wait connections, oldest first */
 };
 
 struct report_tw {
@@ -70,6 +72,8 @@ struct report {
         struct report_proc *procs; /* largest close_wait first, then by pid */
         size_t n_procs;
         struct report_peer *peer_pool;   /* the storage of every procs[i].peers */
+        usec_t *age_pool;                /* the storage of every procs[i].ages */
+        usec_t *backlog_age_pool;        /* the storage of every backlogs[i].ages */
         struct report_backlog *backlogs; /* largest first */
         size_t n_backlogs;
         struct report_tw *tw; /* largest first */

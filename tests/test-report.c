@@ -140,6 +140,11 @@ static void test_holder_counts_and_peers(void **state) {
         assert_int_equal(r.procs[1].info->pid, 20);
         assert_int_equal(r.procs[1].close_wait, 1);
         assert_int_equal(r.procs[1].oldest_age_usec, 3 * USEC_PER_SEC);
+        /* Every socket's age, oldest first: the policy counts those older than its hold. */
+        assert_int_equal(r.procs[0].ages[0], 9 * USEC_PER_SEC);
+        assert_int_equal(r.procs[0].ages[1], 5 * USEC_PER_SEC);
+        assert_int_equal(r.procs[0].ages[2], 1 * USEC_PER_SEC);
+        assert_int_equal(r.procs[1].ages[0], 3 * USEC_PER_SEC);
         assert_int_equal(r.unowned_close_wait, 0);
         report_done(&r);
         diag_set_done(&set);
@@ -235,6 +240,38 @@ static void test_backlog_attribution(void **state) {
                 report_done(&r);
                 diag_set_done(&set);
         }
+}
+
+/* Each listener's unaccepted connections keep their ages, oldest first, per listener. */
+static void test_backlog_ages(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[] = { { 900, { 77 }, 1 }, { 901, { 78 }, 1 } };
+        struct fake_owners fo = { .holds = holds, .n_holds = ELEMENTSOF(holds) };
+        usec_t ages[6] = { 0, 0, 2 * USEC_PER_SEC, 7 * USEC_PER_SEC, 4 * USEC_PER_SEC, 1 * USEC_PER_SEC };
+        struct report r;
+
+        (void) state;
+        fake_add_proc(&fo, 77, "a");
+        fake_add_proc(&fo, 78, "b");
+        add_sock(&set, TCP_LISTEN, 900, "127.0.0.1", 7000, "0.0.0.0", 0, 0, 0);
+        add_sock(&set, TCP_LISTEN, 901, "127.0.0.1", 7001, "0.0.0.0", 0, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "127.0.0.1", 7000, "127.0.0.1", 5000, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "127.0.0.1", 7001, "127.0.0.1", 5001, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "127.0.0.1", 7000, "127.0.0.1", 5002, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "127.0.0.1", 7000, "127.0.0.1", 5003, 0, 0);
+        build(&set, &fo, ages, &r);
+
+        assert_int_equal(r.n_backlogs, 2);
+        assert_int_equal(r.backlogs[0].info->pid, 77);
+        assert_int_equal(r.backlogs[0].close_wait, 3);
+        assert_int_equal(r.backlogs[0].ages[0], 4 * USEC_PER_SEC);
+        assert_int_equal(r.backlogs[0].ages[1], 2 * USEC_PER_SEC);
+        assert_int_equal(r.backlogs[0].ages[2], 1 * USEC_PER_SEC);
+        assert_int_equal(r.backlogs[1].info->pid, 78);
+        assert_int_equal(r.backlogs[1].close_wait, 1);
+        assert_int_equal(r.backlogs[1].ages[0], 7 * USEC_PER_SEC);
+        report_done(&r);
+        diag_set_done(&set);
 }
 
 static void test_time_wait_groups(void **state) {
@@ -468,6 +505,7 @@ int main(void) {
                 cmocka_unit_test(test_shared_after_fork),
                 cmocka_unit_test(test_unowned),
                 cmocka_unit_test(test_backlog_attribution),
+                cmocka_unit_test(test_backlog_ages),
                 cmocka_unit_test(test_time_wait_groups),
                 cmocka_unit_test(test_time_wait_other_address),
                 cmocka_unit_test(test_v4_mapped_peers_merge),
