@@ -1,9 +1,22 @@
-/* tracker: CLOSE_WAIT ages. */
+/* tracker: CLOSE_WAIT ages, kept by socket cookie in an open-addressing table (linear probing,
+ * backward-shift deletion, no tombstones) so that a scan costs O(sockets) with no allocation in
+ * the steady state. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "tracker.h"
 
 /* tcp_info stamps are jiffies turned into ms (tcp_get_info() in net/ipv4/tcp.c): a FIN that
  * arrived just before a tick reads up to one jiffy older than it is. 10 ms covers HZ=100. */
 #define JIFFY_MARGIN_USEC (10 * USEC_PER_MSEC)
+
+#define STATE_MAGIC "closewaitd-state 1"
 
 usec_t tracker_bootstrap_age_usec(const struct diag_sock *s) {
         uint32_t ms;
@@ -17,4 +30,286 @@ usec_t tracker_bootstrap_age_usec(const struct diag_sock *s) {
         ms = s->last_ack_recv_ms < s->last_data_recv_ms ? s->last_ack_recv_ms : s->last_data_recv_ms;
         age = (usec_t) ms * USEC_PER_MSEC;
         return age > JIFFY_MARGIN_USEC ? age - JIFFY_MARGIN_USEC : 0;
+}
+
+struct entry {
+        uint64_t cookie; /* 0: empty slot (the kernel's cookies start at 1) */
+        usec_t first_seen;
+        uint64_t seen_gen; /* the scan that last saw it */
+};
+
+struct tracker {
+        struct entry *slots;
+        size_t cap; /* a power of two, or 0 */
+        size_t n;
+        uint64_t gen; /* scans observed */
+};
+
+int tracker_new(struct tracker **ret) {
+        struct tracker *t = calloc(1, sizeof(*t));
+
+        if (!t)
+                return -ENOMEM;
+        *ret = t;
+        return 0;
+}
+
+struct tracker *tracker_free(struct tracker *t) {
+        if (!t)
+                return NULL;
+        free(t->slots);
+        free(t);
+        return NULL;
+}
+
+size_t tracker_size(const struct tracker *t) {
+        return t->n;
+}
+
+static size_t slot_of(uint64_t cookie, size_t cap) {
+        /* Cookies are sequential: mix them (the 64-bit finalizer of MurmurHash3) so that runs of
+         * them do not fill runs of slots. */
+        cookie ^= cookie >> 33;
+        cookie *= 0xff51afd7ed558ccdULL;
+        cookie ^= cookie >> 33;
+        return (size_t) cookie & (cap - 1);
+}
+
+static struct entry *find_slot(struct entry *slots, size_t cap, uint64_t cookie) {
+        size_t i = slot_of(cookie, cap);
+
+        while (slots[i].cookie != 0 && slots[i].cookie != cookie)
+                i = (i + 1) & (cap - 1);
+        return &slots[i];
+}
+
+/* Make room for want entries at a load of at most 1/2. Returns 0 or -ENOMEM (table unchanged). */
+static int reserve(struct tracker *t, size_t want) {
+        struct entry *slots;
+        size_t cap = t->cap ? t->cap : 1024;
+
+        while (cap / 2 < want)
+                cap *= 2;
+        if (cap == t->cap)
+                return 0;
+        slots = calloc(cap, sizeof(*slots));
+        if (!slots)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->cap; i++)
+                if (t->slots[i].cookie != 0)
+                        *find_slot(slots, cap, t->slots[i].cookie) = t->slots[i];
+        free(t->slots);
+        t->slots = slots;
+        t->cap = cap;
+        return 0;
+}
+
+/* Empty slot i and shift back the entries of its probe run that may live there. */
+static void delete_slot(struct tracker *t, size_t i) {
+        size_t mask = t->cap - 1, j = i;
+
+        for (;;) {
+                size_t home;
+
+                j = (j + 1) & mask;
+                if (t->slots[j].cookie == 0)
+                        break;
+                home = slot_of(t->slots[j].cookie, t->cap);
+                /* The entry at j may move to the hole at i unless its home lies cyclically in (i, j]. */
+                if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+                        t->slots[i] = t->slots[j];
+                        i = j;
+                }
+        }
+        t->slots[i] = (struct entry){};
+        t->n--;
+}
+
+/* Forget the entries that missed this scan and the one before. */
+static void forget_stale(struct tracker *t) {
+        for (size_t i = 0; i < t->cap; i++)
+                while (t->slots[i].cookie != 0 && t->slots[i].seen_gen + 2 <= t->gen)
+                        delete_slot(t, i);
+}
+
+int tracker_observe(struct tracker *t, const struct diag_set *set, usec_t now, usec_t *ages) {
+        size_t n_cw = 0;
+        int r;
+
+        for (size_t i = 0; i < set->n; i++)
+                if (set->socks[i].state == TCP_CLOSE_WAIT && set->socks[i].cookie != 0)
+                        n_cw++;
+        r = reserve(t, t->n + n_cw);
+        if (r < 0)
+                return r;
+
+        t->gen++;
+        for (size_t i = 0; i < set->n; i++) {
+                const struct diag_sock *s = &set->socks[i];
+                struct entry *e;
+
+                ages[i] = 0;
+                if (s->state != TCP_CLOSE_WAIT)
+                        continue;
+                if (s->cookie == 0) { /* no key: only tcp_info can tell */
+                        ages[i] = tracker_bootstrap_age_usec(s);
+                        continue;
+                }
+                e = find_slot(t->slots, t->cap, s->cookie);
+                if (e->cookie == 0) {
+                        usec_t boot = tracker_bootstrap_age_usec(s);
+
+                        *e = (struct entry){
+                                .cookie = s->cookie,
+                                .first_seen = boot < now ? now - boot : 0,
+                        };
+                        t->n++;
+                }
+                e->seen_gen = t->gen;
+                ages[i] = now > e->first_seen ? now - e->first_seen : 0;
+        }
+        forget_stale(t);
+        return 0;
+}
+
+int tracker_save(const struct tracker *t, int dir_fd, const char *name, const char *boot_id) {
+        char tmp[256];
+        FILE *f;
+        int fd, r = 0;
+
+        if ((size_t) snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp))
+                return -ENAMETOOLONG;
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "w");
+        if (!f) {
+                r = -errno;
+                close(fd);
+                goto fail;
+        }
+        fprintf(f, "%s\nboot %s\ncount %zu\n", STATE_MAGIC, boot_id, t->n);
+        for (size_t i = 0; i < t->cap; i++)
+                if (t->slots[i].cookie != 0)
+                        fprintf(f, "%" PRIx64 " %" PRIu64 "\n", t->slots[i].cookie, t->slots[i].first_seen);
+        fputs("end\n", f);
+        if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0)
+                r = errno > 0 ? -errno : -EIO;
+        if (fclose(f) != 0 && r == 0)
+                r = -errno;
+        if (r < 0)
+                goto fail;
+        if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        return 0;
+fail:
+        unlinkat(dir_fd, tmp, 0);
+        return r;
+}
+
+/* Parse the saved table in buf (NUL-terminated) into entries. Returns the count, -ESTALE or
+ * -EBADMSG; *ret (malloc'd) only on success. */
+static int parse_state(char *buf, const char *boot_id, struct entry **ret) {
+        char *line, *save = NULL;
+        struct entry *entries = NULL;
+        size_t count = 0, n = 0;
+        bool ended = false;
+        int r = -EBADMSG;
+
+        line = strtok_r(buf, "\n", &save);
+        if (!line || strcmp(line, STATE_MAGIC) != 0)
+                return -EBADMSG;
+        line = strtok_r(NULL, "\n", &save);
+        if (!line || strncmp(line, "boot ", 5) != 0)
+                return -EBADMSG;
+        if (strcmp(line + 5, boot_id) != 0)
+                return -ESTALE;
+        line = strtok_r(NULL, "\n", &save);
+        if (!line || sscanf(line, "count %zu", &count) != 1 || count > 100000000)
+                return -EBADMSG;
+        entries = calloc(count ? count : 1, sizeof(*entries));
+        if (!entries)
+                return -ENOMEM;
+        while ((line = strtok_r(NULL, "\n", &save))) {
+                uint64_t cookie, first;
+                int used = 0;
+
+                if (strcmp(line, "end") == 0) {
+                        ended = true;
+                        break;
+                }
+                if (n == count || sscanf(line, "%" SCNx64 " %" SCNu64 "%n", &cookie, &first, &used) != 2 ||
+                    line[used] != '\0' || cookie == 0)
+                        goto finish;
+                entries[n++] = (struct entry){ .cookie = cookie, .first_seen = first };
+        }
+        if (!ended || n != count)
+                goto finish;
+        *ret = entries;
+        entries = NULL;
+        r = (int) (n > INT32_MAX ? INT32_MAX : n);
+finish:
+        free(entries);
+        return r;
+}
+
+int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id) {
+        struct entry *entries = NULL;
+        char *buf = NULL;
+        size_t len = 0, cap = 0;
+        int fd, r;
+
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                ssize_t k;
+
+                r = array_reserve((void **) &buf, &cap, len + 65536 + 1, 1);
+                if (r < 0)
+                        goto finish;
+                k = read(fd, buf + len, cap - len - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto finish;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+        }
+        buf[len] = '\0';
+        if (strlen(buf) != len) { /* a NUL inside: corrupt */
+                r = -EBADMSG;
+                goto finish;
+        }
+        r = parse_state(buf, boot_id, &entries);
+        if (r < 0)
+                goto finish;
+        {
+                size_t n = (size_t) r;
+
+                r = reserve(t, t->n + n);
+                if (r < 0)
+                        goto finish;
+                for (size_t i = 0; i < n; i++) {
+                        struct entry *e = find_slot(t->slots, t->cap, entries[i].cookie);
+
+                        if (e->cookie == 0) {
+                                *e = entries[i];
+                                t->n++;
+                        } else if (entries[i].first_seen < e->first_seen)
+                                e->first_seen = entries[i].first_seen;
+                        e->seen_gen = t->gen;
+                }
+                r = (int) n;
+        }
+finish:
+        free(entries);
+        free(buf);
+        close(fd);
+        return r;
 }

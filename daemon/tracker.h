@@ -1,5 +1,16 @@
-/* tracker: how long each CLOSE_WAIT socket has been in CLOSE_WAIT. */
+/* tracker: how long each CLOSE_WAIT socket has been in CLOSE_WAIT.
+ *
+ * Keyed by the socket cookie (unique per boot). The first scan that sees a socket estimates when
+ * it entered CLOSE_WAIT from tcp_info; later scans keep that time, so ages grow with the clock and
+ * never depend on tcp_info again. A socket is forgotten only after two scans in a row without it:
+ * inet_diag dumps can skip a socket that moved in the hash table while the dump ran.
+ *
+ * The table can be saved to and loaded from a file (in /run/closewaitd/) keyed by the boot id:
+ * CLOCK_MONOTONIC and cookies are valid for one boot, and a restart or upgrade of the daemon must
+ * not make every leak young again. */
 #pragma once
+
+#include <stddef.h>
 
 #include "diag.h"
 #include "util.h"
@@ -9,3 +20,31 @@
  * slowest kernel clock (HZ=100) is subtracted so that rounding never overstates it.
  * Returns 0 when the socket carries no tcp_info. */
 usec_t tracker_bootstrap_age_usec(const struct diag_sock *s);
+
+struct tracker;
+
+/* Returns 0 and *ret, or -ENOMEM. */
+int tracker_new(struct tracker **ret);
+
+/* Free; accepts NULL, returns NULL. */
+struct tracker *tracker_free(struct tracker *t);
+
+/* Observe one scan taken at now (CLOCK_MONOTONIC): ages[i] receives the CLOSE_WAIT age of
+ * set->socks[i] (0 for sockets in other states). New sockets are bootstrapped from tcp_info.
+ * Sockets absent from this scan and the one before are forgotten.
+ * Returns 0, or -ENOMEM (the table is then unchanged, ages undefined). */
+int tracker_observe(struct tracker *t, const struct diag_set *set, usec_t now, usec_t *ages);
+
+/* How many sockets are tracked. */
+size_t tracker_size(const struct tracker *t);
+
+/* Write the table to dir_fd/name atomically (a temporary file renamed over it), mode 0600, with
+ * boot_id (a string without whitespace) in its header. Returns 0 or -errno. */
+int tracker_save(const struct tracker *t, int dir_fd, const char *name, const char *boot_id);
+
+/* Merge the table saved in dir_fd/name into t (known sockets keep the older first-seen time).
+ * Loaded sockets count as seen by the last scan, so those that are gone are forgotten after the
+ * next two scans. Returns the number of sockets loaded; -ENOENT when there is no file; -ESTALE
+ * when it was written during another boot; -EBADMSG when it is truncated or corrupt (nothing is
+ * loaded then); -ENOMEM; other -errno from reading. */
+int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id);
