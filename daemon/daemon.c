@@ -1,22 +1,31 @@
-/* daemon: one scan, with everything that is worth keeping from one scan to the next. */
+/* daemon: one scan, with everything that is worth keeping from one scan to the next, and the
+ * decision on it. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "daemon.h"
 #include "diag.h"
+#include "policy.h"
 #include "tracker.h"
+
+#define STATE_FILE "state"
 
 struct daemon {
         struct diag *diag;
         struct procmap *procmap;
+        struct tracker *tracker;
+        struct policy *policy;
         struct diag_set socks;
         uint32_t *inodes; /* the inodes to resolve, reused across scans */
         usec_t *ages;     /* CLOSE_WAIT age of socks.socks[i] */
         size_t cap_inodes, cap_ages;
         struct report report;
+        bool report_valid;
         struct procmap_stats proc_stats;
+        struct render_scan last_scan;
 };
 
 #define SCAN_STATES (DIAG_TCPF_CLOSE_WAIT | DIAG_TCPF_LISTEN | DIAG_TCPF_TIME_WAIT)
@@ -34,6 +43,12 @@ int daemon_new(const char *proc_path, procmap_unit_fn get_unit, struct daemon **
         r = procmap_new(proc_path, get_unit, &d->procmap);
         if (r < 0)
                 goto fail;
+        r = tracker_new(&d->tracker);
+        if (r < 0)
+                goto fail;
+        r = policy_new(&d->policy);
+        if (r < 0)
+                goto fail;
         *ret = d;
         return 0;
 fail:
@@ -46,6 +61,8 @@ struct daemon *daemon_free(struct daemon *d) {
                 return NULL;
         diag_close(d->diag);
         procmap_free(d->procmap);
+        tracker_free(d->tracker);
+        policy_free(d->policy);
         diag_set_done(&d->socks);
         report_done(&d->report);
         free(d->inodes);
@@ -59,7 +76,7 @@ static bool family_unavailable(int r) {
         return r == -ENOENT || r == -EAFNOSUPPORT || r == -EPROTONOSUPPORT || r == -EOPNOTSUPP;
 }
 
-int daemon_scan(struct daemon *d, const struct report **ret_report, struct render_scan *ret_scan) {
+int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, struct render_scan *ret_scan) {
         struct report_owners owners;
         usec_t start = now_monotonic_usec();
         size_t n_inodes = 0;
@@ -68,6 +85,7 @@ int daemon_scan(struct daemon *d, const struct report **ret_report, struct rende
         clock_gettime(CLOCK_REALTIME, &ret_scan->wall);
         diag_set_clear(&d->socks);
         report_done(&d->report);
+        d->report_valid = false;
         d->proc_stats = (struct procmap_stats){};
 
         r = diag_dump(d->diag, AF_INET, SCAN_STATES, true, &d->socks);
@@ -82,10 +100,12 @@ int daemon_scan(struct daemon *d, const struct report **ret_report, struct rende
                 r = array_reserve((void **) &d->ages, &d->cap_ages, d->socks.n, sizeof(*d->ages));
         if (r < 0)
                 return r;
+        r = tracker_observe(d->tracker, &d->socks, now, d->ages);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < d->socks.n; i++) {
                 const struct diag_sock *s = &d->socks.socks[i];
 
-                d->ages[i] = s->state == TCP_CLOSE_WAIT ? tracker_bootstrap_age_usec(s) : 0;
                 /* Listeners are resolved too: their owners take the accept backlog and the
                  * server-side TIME_WAIT. There are few, and the cache keeps them. */
                 if ((s->state == TCP_CLOSE_WAIT || s->state == TCP_LISTEN) && s->inode != 0)
@@ -105,6 +125,71 @@ int daemon_scan(struct daemon *d, const struct report **ret_report, struct rende
         ret_scan->proc = &d->proc_stats;
         ret_scan->diag_duplicates = d->socks.duplicates;
         ret_scan->diag_malformed = d->socks.malformed;
+        d->last_scan = *ret_scan;
+        d->report_valid = true;
         *ret_report = &d->report;
         return 0;
+}
+
+int daemon_alert(struct daemon *d, const struct conf *c, usec_t now, size_t max_alerts, struct alert *a) {
+        const struct policy_event *events;
+        size_t n, suppressed;
+        int r, written = 0;
+
+        if (!d->report_valid)
+                return 0;
+        r = policy_evaluate(d->policy, c, &d->report, now, max_alerts, &events, &n, &suppressed);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                struct alert_entry e = {};
+
+                r = alert_format_event(&events[i], &e);
+                if (r < 0)
+                        return r;
+                alert_emit(a, &e);
+                alert_entry_done(&e);
+                written++;
+        }
+        if (suppressed > 0) {
+                struct alert_entry e = {};
+
+                r = alert_format_suppressed(suppressed, max_alerts, &e);
+                if (r < 0)
+                        return r;
+                alert_emit(a, &e);
+                alert_entry_done(&e);
+                written++;
+        }
+        return written;
+}
+
+void daemon_status(const struct daemon *d, char *buf, size_t size) {
+        const struct report *r = &d->report;
+        unsigned active[_POLICY_KIND_MAX] = {};
+        usec_t oldest = 0;
+        size_t n_active;
+
+        if (!d->report_valid) {
+                snprintf(buf, size, "no complete scan yet");
+                return;
+        }
+        for (size_t i = 0; i < r->n_procs; i++)
+                if (r->procs[i].oldest_age_usec > oldest)
+                        oldest = r->procs[i].oldest_age_usec;
+        n_active = policy_active(d->policy, active);
+        snprintf(buf, size,
+                 "%u CLOSE_WAIT in %zu process%s (oldest %.0fs), %u unaccepted, %u TIME_WAIT; %zu alert%s "
+                 "active; scan %.1f ms, %lu /proc entries",
+                 r->total_close_wait, r->n_procs, r->n_procs == 1 ? "" : "es", usec_to_sec(oldest),
+                 r->total_accept_backlog, r->total_time_wait, n_active, n_active == 1 ? "" : "s",
+                 (double) d->last_scan.duration_usec / (double) USEC_PER_MSEC, d->proc_stats.proc_entries);
+}
+
+int daemon_save_state(const struct daemon *d, int dir_fd, const char *boot_id) {
+        return tracker_save(d->tracker, dir_fd, STATE_FILE, boot_id);
+}
+
+int daemon_load_state(struct daemon *d, int dir_fd, const char *boot_id) {
+        return tracker_load(d->tracker, dir_fd, STATE_FILE, boot_id);
 }

@@ -1,7 +1,12 @@
-/* daemon: the context of closewaitd (netlink socket, /proc map, buffers kept across scans) and
- * one scan: dump -> attribute -> age -> roll up. */
+/* daemon: the context of closewaitd (netlink socket, /proc map, socket ages, alert state, buffers
+ * kept across scans), one scan (dump -> track -> attribute -> roll up), and the decision on it
+ * (policy -> alerts). The event loop that drives it lives in main.c. */
 #pragma once
 
+#include <stddef.h>
+
+#include "alert.h"
+#include "conf.h"
 #include "procmap.h"
 #include "render.h"
 #include "report.h"
@@ -15,7 +20,21 @@ int daemon_new(const char *proc_path, procmap_unit_fn get_unit, struct daemon **
 /* Free; accepts NULL, returns NULL. */
 struct daemon *daemon_free(struct daemon *d);
 
-/* Run one scan. On success *ret_report points to the report of this scan (owned by d, valid until
- * the next scan) and *ret_scan says what the scan cost. IPv6 being unavailable is not an error.
- * Returns 0, or -errno when the kernel's socket dump failed (the report is then not valid). */
-int daemon_scan(struct daemon *d, const struct report **ret_report, struct render_scan *ret_scan);
+/* Run one scan at now (CLOCK_MONOTONIC). On success *ret_report points to the report of this scan
+ * (owned by d, valid until the next scan) and *ret_scan says what the scan cost. IPv6 being
+ * unavailable is not an error. Returns 0, or -errno when the kernel's socket dump failed (the
+ * report is then not valid), -ENOMEM. */
+int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, struct render_scan *ret_scan);
+
+/* Decide on the last successful scan (taken at now) with configuration c, and write the alerts
+ * that are due to a, at most max_alerts of them plus one line for the rest. Returns the number of
+ * entries written, or -ENOMEM. */
+int daemon_alert(struct daemon *d, const struct conf *c, usec_t now, size_t max_alerts, struct alert *a);
+
+/* A one-line summary of the last scan, for STATUS= and the verbose log. */
+void daemon_status(const struct daemon *d, char *buf, size_t size);
+
+/* Keep the socket ages across restarts: dir_fd/"state", valid for boot_id only. Return as
+ * tracker_save() and tracker_load(). */
+int daemon_save_state(const struct daemon *d, int dir_fd, const char *boot_id);
+int daemon_load_state(struct daemon *d, int dir_fd, const char *boot_id);

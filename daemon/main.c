@@ -1,16 +1,27 @@
-/* main: the command line of closewaitd. Thin: parse argv, run, map errors to exit codes. */
+/* main: the command line of closewaitd, and the sd-event wiring of the daemon: a re-arming
+ * monotonic timer for scans, signal sources (TERM/INT exit, HUP reloads), and the sd_notify
+ * protocol. The work of a scan is in daemon.c; this file only drives it and maps errors to exit
+ * codes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <syslog.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <systemd/sd-id128.h>
 #include <systemd/sd-login.h>
 
+#include "alert.h"
+#include "conf.h"
 #include "config.h"
 #include "daemon.h"
 #include "render.h"
@@ -125,18 +136,41 @@ static int parse_args(int argc, char **argv, struct args *a, bool *done) {
         return 0;
 }
 
+/* Load the configuration named on the command line (or the default, which may be missing).
+ * Returns 0, EX_CONFIG after printing every error to stderr, or EXIT_FAILURE (out of memory). */
+static int load_conf(const struct args *a, struct conf *ret) {
+        struct conf_errors errs = {};
+        int r;
+
+        r = conf_load_file(a->config_path ?: CLOSEWAITD_CONFIG_PATH, !a->config_path, ret, &errs);
+        for (size_t i = 0; i < errs.n; i++)
+                fprintf(stderr, "%s\n", errs.msgs[i]);
+        conf_errors_done(&errs);
+        if (r == -ENOMEM) {
+                fprintf(stderr, "closewaitd: out of memory\n");
+                return EXIT_FAILURE;
+        }
+        return r < 0 ? EX_CONFIG : 0;
+}
+
 static int run_once(const struct args *a) {
         struct daemon *d = NULL;
         const struct report *report;
         struct render_scan scan = {};
+        struct conf c;
         int r;
+
+        r = load_conf(a, &c); /* a broken file is an error here too: the user asked for it */
+        if (r != 0)
+                return r;
+        conf_done(&c);
 
         r = daemon_new("/proc", sd_pid_get_unit, &d);
         if (r < 0) {
                 fprintf(stderr, "closewaitd: cannot open the socket diagnostics or /proc: %s\n", strerror(-r));
                 return EXIT_FAILURE;
         }
-        r = daemon_scan(d, &report, &scan);
+        r = daemon_scan(d, now_monotonic_usec(), &report, &scan);
         if (r < 0) {
                 fprintf(stderr, "closewaitd: scan failed: %s\n", strerror(-r));
                 daemon_free(d);
@@ -151,6 +185,273 @@ static int run_once(const struct args *a) {
         return EXIT_SUCCESS;
 }
 
+/* At most this many alerts per scan; the rest follow at the next scans, announced by one line. */
+#define MAX_ALERTS_PER_SCAN 10
+
+/* Write the first-seen table at most this often while running (and always on exit), so that a
+ * crash or a watchdog restart loses little. */
+#define STATE_SAVE_USEC (60 * USEC_PER_SEC)
+
+struct runtime {
+        const struct args *args;
+        struct conf conf;
+        struct daemon *daemon;
+        struct alert *alert;
+        sd_event *event;
+        sd_event_source *timer;
+        usec_t watchdog_usec; /* 0: no watchdog */
+        int state_dir_fd;     /* -1: ages are not kept across restarts */
+        char boot_id[SD_ID128_STRING_MAX];
+        usec_t state_saved;
+        bool ready;
+        bool scan_failing;
+        bool proc_denied;
+        unsigned long scans;
+};
+
+/* The scan period: the configured interval, shortened to half the watchdog period when systemd
+ * expects a ping more often than that (pings come only from completed scans). */
+static usec_t scan_period(const struct runtime *rt) {
+        usec_t period = rt->conf.interval_usec;
+
+        if (rt->watchdog_usec > 0 && period > rt->watchdog_usec / 2)
+                period = rt->watchdog_usec / 2;
+        return period;
+}
+
+static void save_state(struct runtime *rt, usec_t now) {
+        int r;
+
+        if (rt->state_dir_fd < 0)
+                return;
+        r = daemon_save_state(rt->daemon, rt->state_dir_fd, rt->boot_id);
+        if (r < 0)
+                alert_log(rt->alert, LOG_WARNING, NULL, "cannot save the socket ages: %s, ignoring", strerror(-r));
+        rt->state_saved = now;
+}
+
+static void scan_once(struct runtime *rt, usec_t now) {
+        const struct report *report;
+        struct render_scan scan = {};
+        char status[256];
+        int r;
+
+        r = daemon_scan(rt->daemon, now, &report, &scan);
+        if (r < 0) {
+                /* No WATCHDOG=1 without a completed scan: if this lasts, systemd restarts us. */
+                if (!rt->scan_failing)
+                        alert_log(rt->alert, LOG_WARNING, ALERT_MID_DEGRADED,
+                                  "monitoring degraded: the socket scan failed: %s; retrying at every scan",
+                                  strerror(-r));
+                rt->scan_failing = true;
+                return;
+        }
+        if (rt->scan_failing)
+                alert_log(rt->alert, LOG_NOTICE, NULL, "monitoring recovered: the socket scan works again");
+        rt->scan_failing = false;
+        rt->scans++;
+
+        if (scan.proc->denied > 0 && !rt->proc_denied)
+                alert_log(rt->alert, LOG_WARNING, ALERT_MID_DEGRADED,
+                          "monitoring degraded: the open files of %lu process%s could not be read (permission "
+                          "denied); their sockets are reported without an owner. closewaitd needs "
+                          "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH",
+                          scan.proc->denied, scan.proc->denied == 1 ? "" : "es");
+        else if (scan.proc->denied == 0 && rt->proc_denied)
+                alert_log(rt->alert, LOG_NOTICE, NULL, "monitoring recovered: every process's open files are readable");
+        rt->proc_denied = scan.proc->denied > 0;
+
+        r = daemon_alert(rt->daemon, &rt->conf, now, MAX_ALERTS_PER_SCAN, rt->alert);
+        if (r < 0)
+                alert_log(rt->alert, LOG_ERR, NULL, "cannot evaluate the scan: %s, ignoring", strerror(-r));
+
+        daemon_status(rt->daemon, status, sizeof(status));
+        alert_log(rt->alert, LOG_DEBUG, NULL, "scan %lu: %s", rt->scans, status);
+        sd_notifyf(false, "%sSTATUS=%s\nWATCHDOG=1", rt->ready ? "" : "READY=1\n", status);
+        rt->ready = true;
+
+        if (now >= rt->state_saved + STATE_SAVE_USEC)
+                save_state(rt, now);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        struct runtime *rt = userdata;
+        usec_t now = now_monotonic_usec();
+        int r;
+
+        scan_once(rt, now);
+        /* Re-arm from the end of the scan, so a slow scan never piles up behind itself. */
+        r = sd_event_source_set_time(s, now_monotonic_usec() + scan_period(rt));
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                alert_log(rt->alert, LOG_ERR, NULL, "cannot re-arm the scan timer: %s", strerror(-r));
+                return sd_event_exit(sd_event_source_get_event(s), EXIT_FAILURE);
+        }
+        return 0;
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct runtime *rt = userdata;
+        const char *path = rt->args->config_path ?: CLOSEWAITD_CONFIG_PATH;
+        struct conf_errors errs = {};
+        struct conf c;
+        int r;
+
+        sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) now_monotonic_usec());
+        r = conf_load_file(path, !rt->args->config_path, &c, &errs);
+        if (r < 0) {
+                for (size_t i = 0; i < errs.n; i++)
+                        alert_log(rt->alert, LOG_ERR, NULL, "%s", errs.msgs[i]);
+                alert_log(rt->alert, LOG_ERR, NULL, "reload failed: %s; keeping the running configuration",
+                          r == -ENOMEM ? "out of memory" : "the configuration has errors");
+        } else {
+                conf_done(&rt->conf);
+                rt->conf = c;
+                /* A new interval takes effect now, not after the old one runs out. */
+                sd_event_source_set_time(rt->timer, now_monotonic_usec() + scan_period(rt));
+                alert_log(rt->alert, LOG_INFO, NULL, "configuration reloaded from %s: interval %.1fs, %zu rule%s", path,
+                          usec_to_sec(rt->conf.interval_usec), rt->conf.n_rules, rt->conf.n_rules == 1 ? "" : "s");
+        }
+        conf_errors_done(&errs);
+        sd_notify(false, "READY=1");
+        return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct runtime *rt = userdata;
+
+        sd_notify(false, "STOPPING=1");
+        alert_log(rt->alert, LOG_INFO, NULL, "stopping on %s", si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        return sd_event_exit(sd_event_source_get_event(s), EXIT_SUCCESS);
+}
+
+/* The directory of the first-seen table: $RUNTIME_DIRECTORY (set by systemd from
+ * RuntimeDirectory=closewaitd), else /run/closewaitd, created if missing. */
+static int open_state_dir(struct runtime *rt) {
+        const char *dir = getenv("RUNTIME_DIRECTORY") ?: "/run/closewaitd";
+        sd_id128_t boot;
+        int fd, r;
+
+        r = sd_id128_get_boot(&boot);
+        if (r < 0) {
+                alert_log(rt->alert, LOG_WARNING, NULL,
+                          "cannot read the boot id: %s; socket ages restart with the daemon", strerror(-r));
+                return -1;
+        }
+        sd_id128_to_string(boot, rt->boot_id);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+                alert_log(rt->alert, LOG_WARNING, NULL, "cannot create %s: %m; socket ages restart with the daemon",
+                          dir);
+                return -1;
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                alert_log(rt->alert, LOG_WARNING, NULL, "cannot open %s: %m; socket ages restart with the daemon", dir);
+                return -1;
+        }
+        r = daemon_load_state(rt->daemon, fd, rt->boot_id);
+        if (r >= 0)
+                alert_log(rt->alert, LOG_INFO, NULL, "kept the ages of %d socket%s from %s/state", r, r == 1 ? "" : "s",
+                          dir);
+        else if (r == -ESTALE)
+                alert_log(rt->alert, LOG_INFO, NULL, "%s/state is from another boot, ignoring", dir);
+        else if (r != -ENOENT)
+                alert_log(rt->alert, LOG_WARNING, NULL, "cannot load %s/state: %s, ignoring", dir,
+                          r == -EBADMSG ? "truncated or corrupt" : strerror(-r));
+        return fd;
+}
+
+static bool log_to_journal(const char *target) {
+        return strcmp(target, "journal") == 0 ||
+               (strcmp(target, "auto") == 0 && access("/run/systemd/journal/socket", F_OK) == 0);
+}
+
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP };
+
+static int run_daemon(const struct args *a) {
+        struct runtime rt = { .args = a, .state_dir_fd = -1 };
+        bool journal = log_to_journal(a->log_target);
+        int r, ret = EXIT_FAILURE;
+
+        conf_defaults(&rt.conf);
+        r = load_conf(a, &rt.conf);
+        if (r != 0)
+                return r;
+
+        /* To the journal with stderr as the fallback while it is unreachable, or to stderr alone. */
+        r = alert_new(journal ? alert_sink_journal() : alert_sink_stream(stderr, false),
+                      journal ? alert_sink_stream(stderr, false) : (struct alert_sink){},
+                      a->verbose ? LOG_DEBUG : LOG_INFO, &rt.alert);
+        if (r < 0) {
+                fprintf(stderr, "closewaitd: out of memory\n");
+                goto finish;
+        }
+        r = daemon_new("/proc", sd_pid_get_unit, &rt.daemon);
+        if (r < 0) {
+                alert_log(rt.alert, LOG_ERR, NULL, "cannot open the socket diagnostics or /proc: %s", strerror(-r));
+                goto finish;
+        }
+        rt.state_dir_fd = open_state_dir(&rt);
+
+        r = sd_watchdog_enabled(false, &rt.watchdog_usec);
+        if (r <= 0)
+                rt.watchdog_usec = 0;
+
+        /* A signal ignored by the parent stays ignored across exec, and an ignored signal never
+         * reaches a signalfd: take the defaults back before sd-event blocks them. */
+        for (size_t i = 0; i < ELEMENTSOF(handled_signals); i++)
+                sigaction(handled_signals[i], &(struct sigaction){ .sa_handler = SIG_DFL }, NULL);
+
+        r = sd_event_default(&rt.event);
+        if (r >= 0)
+                r = sd_event_add_signal(rt.event, NULL, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, &rt);
+        if (r >= 0)
+                r = sd_event_add_signal(rt.event, NULL, SIGINT | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, &rt);
+        if (r >= 0)
+                r = sd_event_add_signal(rt.event, NULL, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_reload, &rt);
+        /* The first scan right away: READY=1 follows it. */
+        if (r >= 0)
+                r = sd_event_add_time(rt.event, &rt.timer, CLOCK_MONOTONIC, 0, 0, on_timer, &rt);
+        if (r < 0) {
+                alert_log(rt.alert, LOG_ERR, NULL, "cannot set up the event loop: %s", strerror(-r));
+                goto finish;
+        }
+
+        alert_log(rt.alert, LOG_INFO, NULL,
+                  "closewaitd %s started: scanning every %.1fs%s, %zu rule%s, configuration %s", CLOSEWAITD_VERSION,
+                  usec_to_sec(scan_period(&rt)),
+                  scan_period(&rt) != rt.conf.interval_usec ? " (half the watchdog period)" : "", rt.conf.n_rules,
+                  rt.conf.n_rules == 1 ? "" : "s", a->config_path ?: CLOSEWAITD_CONFIG_PATH);
+        ret = sd_event_loop(rt.event);
+        if (ret < 0) {
+                alert_log(rt.alert, LOG_ERR, NULL, "event loop failed: %s", strerror(-ret));
+                ret = EXIT_FAILURE;
+        }
+        save_state(&rt, now_monotonic_usec());
+finish:
+        sd_event_source_unref(rt.timer);
+        sd_event_unref(rt.event);
+        if (rt.state_dir_fd >= 0)
+                close(rt.state_dir_fd);
+        daemon_free(rt.daemon);
+        alert_free(rt.alert);
+        conf_done(&rt.conf);
+        return ret;
+}
+
+static int check_config(const struct args *a) {
+        struct conf c;
+        int r;
+
+        r = load_conf(a, &c);
+        if (r != 0)
+                return r;
+        conf_done(&c);
+        printf("configuration OK\n");
+        return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv) {
         struct args a = { .log_target = "auto" };
         bool done;
@@ -159,14 +460,9 @@ int main(int argc, char **argv) {
         r = parse_args(argc, argv, &a, &done);
         if (done)
                 return r;
-
-        if (a.config_path && access(a.config_path, R_OK) < 0) {
-                fprintf(stderr, "%s: cannot read the configuration: %s\n", a.config_path, strerror(errno));
-                return EX_CONFIG;
-        }
+        if (a.check_config)
+                return check_config(&a);
         if (a.once)
                 return run_once(&a);
-
-        fprintf(stderr, "closewaitd: only --once is available in this version\n");
-        return EX_USAGE;
+        return run_daemon(&a);
 }
