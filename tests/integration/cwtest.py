@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -300,6 +301,26 @@ def _h_setuid(st, uid, gid=None):
     return [os.getuid(), os.geteuid()]
 
 
+def _h_busy_server(st, delay=0.3):
+    """Listen and accept forever in a thread, closing each connection delay seconds after
+    accepting it: a busy server whose CLOSE_WAIT sockets live for milliseconds. Returns the port."""
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1024)
+    st.listeners.append(lst)
+
+    def loop():
+        while True:
+            try:
+                c, _ = lst.accept()
+            except OSError:
+                return
+            threading.Timer(delay, c.close).start()
+
+    threading.Thread(target=loop, daemon=True).start()
+    return lst.getsockname()[1]
+
+
 def _h_ping(st):
     return os.getpid()
 
@@ -315,6 +336,7 @@ _HANDLERS = {
     "send_inflight": _h_send_inflight,
     "fork": _h_fork,
     "setuid": _h_setuid,
+    "busy_server": _h_busy_server,
     "ping": _h_ping,
 }
 

@@ -1,0 +1,370 @@
+"""Helpers for the tests of the long-running daemon: a private journald, an sd_notify listener,
+a fake systemd unit, and the daemon itself.
+
+  * private_journal(): re-runs the calling test inside new mount and PID namespaces
+    (`unshare --mount --pid --fork --mount-proc`), mounts tmpfs over the journal's directories and
+    starts a systemd-journald of its own there, so that the test reads back exactly what the
+    daemon wrote, and the host's journal is untouched. Root only.
+  * Notify: an AF_UNIX datagram socket bound before the daemon starts (datagrams sent to an
+    unbound path are lost), collecting every sd_notify message.
+  * fake_unit(pid): moves a process into cwtest-PID.slice/NAME.service of the systemd cgroup
+    hierarchies, so that sd_pid_get_unit() and journald see it as part of that unit.
+  * Daemon: closewaitd in the foreground with a config written by the test, the notify socket,
+    a private RuntimeDirectory, and the CLOSEWAITD_WRAPPER (valgrind) when set.
+"""
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import cwtest as t
+
+MID_CLOSE_WAIT = "fd90960cbac74d8d928e85956d41cad2"
+MID_ACCEPT_BACKLOG = "17353e799a934f2889f044f6c273ad8c"
+MID_TIME_WAIT = "7f6e0a4999384f6cbd5132003a53b366"
+MID_FD_PRESSURE = "2de4c1457c69400a989b55c82dadf085"
+MID_RESOLVED = "14f5b9873616466aaa8faa39c2ba4566"
+MID_DEGRADED = "fb00b5d9cfdf403ea21f70fcf92990b3"
+
+JOURNALD = "/lib/systemd/systemd-journald"
+_NS_MARK = "CWTEST_PRIVATE_NS"
+_JOURNAL_DIRS = ("/run/systemd/journal", "/run/log/journal", "/var/log/journal",
+                 "/var/lib/systemd/catalog")
+CATALOG_DIR = "/usr/lib/systemd/catalog"
+
+
+def source_root():
+    return os.path.abspath(os.path.join(t.HERE, "..", ".."))
+
+
+def _reexec_in_namespaces():
+    """Run this very script again inside new mount and PID namespaces; exit with its status."""
+    if not shutil.which("unshare"):
+        raise t.Skip("unshare (util-linux) is not installed")
+    env = dict(os.environ)
+    env[_NS_MARK] = "1"
+    argv = ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc",
+            sys.executable] + sys.argv
+    sys.stdout.flush()
+    p = subprocess.run(argv, env=env)
+    if p.returncode in (0, 1, t.EXIT_SKIP):
+        sys.exit(p.returncode)
+    print("FAIL: the test in its own namespaces exited %d" % p.returncode)
+    sys.exit(1)
+
+
+class Journal:
+    """The private journald of this test."""
+
+    def __init__(self, proc):
+        self.proc = proc
+
+    def sync(self):
+        subprocess.run(["journalctl", "--sync"], check=True, timeout=10)
+
+    def entries(self, *matches, extra=()):
+        """Every entry matching the journalctl matches (e.g. "MESSAGE_ID=..."), as dicts."""
+        self.sync()
+        p = subprocess.run(["journalctl", "--no-pager", "-o", "json", "--output-fields="]
+                           + list(extra) + list(matches),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        out = []
+        for line in p.stdout.decode("utf-8", "replace").splitlines():
+            line = line.strip()
+            if line:
+                out.append(json.loads(line))
+        return out
+
+    def text(self, *args):
+        """journalctl's own output with args (e.g. "-x", "-u", "x.service")."""
+        self.sync()
+        p = subprocess.run(["journalctl", "--no-pager"] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=20)
+        return p.stdout.decode("utf-8", "replace")
+
+    def wait(self, pred, what, timeout=20.0, *matches):
+        """Poll entries(*matches) until pred(entries) is true; returns the entries."""
+        deadline = time.monotonic() + timeout
+        while True:
+            es = self.entries(*matches)
+            if pred(es):
+                return es
+            if time.monotonic() > deadline:
+                raise t.Fail("%s: not seen within %.0f s; entries: %s"
+                             % (what, timeout, [e.get("MESSAGE") for e in es][-20:]))
+            time.sleep(0.2)
+
+
+def private_journal(catalog=False):
+    """Make sure this test runs in its own namespaces with its own journald; returns a Journal.
+    With catalog, closewaitd's catalog is installed into a writable copy of the catalog directory
+    so that `journalctl -x` explains the entries."""
+    t.need_root()
+    if not os.access(JOURNALD, os.X_OK):
+        raise t.Skip("%s is missing (apt install systemd)" % JOURNALD)
+    if os.environ.get(_NS_MARK) != "1":
+        _reexec_in_namespaces()
+    for d in _JOURNAL_DIRS:
+        os.makedirs(d, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", d], check=True)
+    if catalog:
+        copy = tempfile.mkdtemp(prefix="cwtest-catalog-")
+        if os.path.isdir(CATALOG_DIR):
+            for name in os.listdir(CATALOG_DIR):
+                shutil.copy(os.path.join(CATALOG_DIR, name), copy)
+        shutil.copy(os.path.join(source_root(), "systemd", "closewaitd.catalog"), copy)
+        os.makedirs(CATALOG_DIR, exist_ok=True)
+        subprocess.run(["mount", "--bind", copy, CATALOG_DIR], check=True)
+        subprocess.run(["journalctl", "--update-catalog"], check=True)
+    log = open(os.path.join(tempfile.gettempdir(), "cwtest-journald-%d.log" % os.getpid()), "w")
+    proc = t.popen([JOURNALD], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["journalctl", "--sync"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL).returncode != 0:
+        if time.monotonic() > deadline:
+            raise t.Fail("the private journald did not come up")
+        if proc.poll() is not None:
+            raise t.Fail("the private journald exited %d" % proc.returncode)
+        time.sleep(0.01)
+    return Journal(proc)
+
+
+class Notify:
+    """An sd_notify listener: NOTIFY_SOCKET for the daemon; messages as lists of lines.
+
+    A thread drains the socket all the time, as systemd does: a datagram socket's queue is short
+    (net.unix.max_dgram_qlen), and a sender whose datagrams are not read blocks in sd_notify()."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="cwtest-notify-")
+        self.path = os.path.join(self.dir, "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
+        self.messages = []  # (time.monotonic(), [lines])
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+        t.on_cleanup(self.close)
+
+    def _drain(self):
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except (socket.timeout, BlockingIOError):
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.messages.append((time.monotonic(),
+                                      data.decode("utf-8", "replace").splitlines()))
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def snapshot(self):
+        with self._lock:
+            return list(self.messages)
+
+    def wait(self, pred, what, timeout=20.0, since=0):
+        """Wait until pred(line) is true for a line of a message (from message index since on);
+        returns that message's lines."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for _, lines in self.snapshot()[since:]:
+                if any(pred(l) for l in lines):
+                    return lines
+            if time.monotonic() > deadline:
+                raise t.Fail("%s: no such sd_notify message within %.0f s; got %s"
+                             % (what, timeout, [m for _, m in self.snapshot()][-10:]))
+            time.sleep(0.02)
+
+    def lines(self):
+        return [l for _, m in self.snapshot() for l in m]
+
+
+def hierarchies():
+    """(mount point, key in /proc/PID/cgroup) of the hierarchies sd_pid_get_unit() may read."""
+    root = "/sys/fs/cgroup"
+    if os.path.exists(os.path.join(root, "cgroup.controllers")):  # unified mode
+        return [(root, "")]
+    found = []
+    for sub, key in (("systemd", "name=systemd"), ("unified", "")):
+        path = os.path.join(root, sub)
+        if os.path.ismount(path):
+            found.append((path, key))
+    return found
+
+
+def cgroup_paths(pid):
+    out = {}
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f.read().splitlines():
+            _, ctrl, path = line.split(":", 2)
+            out[ctrl] = path
+    return out
+
+
+def fake_unit(pid, name=None):
+    """Put pid into a unit of its own (cgroup directories, no systemd); returns the unit name.
+    Undone at cleanup. Skips when systemd runs on the host or the directories cannot be made."""
+    if os.path.exists("/run/systemd/system"):
+        raise t.Skip("systemd runs on this host: not editing its cgroup tree")
+    hs = hierarchies()
+    if not hs:
+        raise t.Skip("no systemd cgroup hierarchy mounted under /sys/fs/cgroup")
+    # A slice of our own (sd_pid_get_unit() skips any *.slice): no directory is shared with
+    # another test that may run at the same time.
+    slice_ = "cwtest-%d-%d.slice" % (os.getpid(), pid)
+    unit = name or "cwtest-%d.service" % pid
+    orig = cgroup_paths(pid)
+    made = []  # directories we created, deepest last
+
+    def undo():
+        for mnt, key in hs:
+            back = os.path.join(mnt, orig.get(key, "/").lstrip("/"), "cgroup.procs")
+            try:
+                with open(back, "w") as f:
+                    f.write("%d\n" % pid)
+            except OSError:
+                pass
+        for d in reversed(made):
+            try:
+                os.rmdir(d)
+            except OSError as e:
+                print("note: could not remove %s: %s" % (d, e))
+
+    t.on_cleanup(undo)
+    try:
+        for mnt, key in hs:
+            for d in (os.path.join(mnt, slice_), os.path.join(mnt, slice_, unit)):
+                os.mkdir(d)
+                made.append(d)
+            with open(os.path.join(mnt, slice_, unit, "cgroup.procs"), "w") as f:
+                f.write("%d\n" % pid)
+    except OSError as e:
+        raise t.Skip("cannot create the fake unit's cgroup directories: %s" % e)
+    return unit
+
+
+# A configuration for tests: fast scans, small thresholds; keys override these.
+TEST_CONF = {
+    "interval": "0.2",
+    "close_wait": {"count": "3", "hold": "1.0", "age": "0.0"},
+    "accept_backlog": {"count": "3", "hold": "1.0"},
+    "time_wait": {"count": "1000000", "hold": "1.0"},
+    "fd_pressure": {"ratio": "0.0", "hold": "1.0"},
+    "alert": {"clear_ratio": "0.5", "repeat": "0.0"},
+}
+
+
+def conf_text(overrides=None, rules=""):
+    """libconfig text of TEST_CONF with overrides ({"close_wait": {"count": "5"}, "interval": ..})."""
+    conf = json.loads(json.dumps(TEST_CONF))
+    for k, v in (overrides or {}).items():
+        if isinstance(v, dict):
+            conf[k].update(v)
+        else:
+            conf[k] = v
+    out = []
+    for k, v in conf.items():
+        if isinstance(v, dict):
+            out.append("%s: {\n%s\n};" % (k, "\n".join("  %s = %s;" % kv for kv in v.items())))
+        else:
+            out.append("%s = %s;" % (k, v))
+    if rules:
+        out.append("rules = (\n%s\n);" % rules)
+    return "\n".join(out) + "\n"
+
+
+class Daemon:
+    """closewaitd running in the foreground."""
+
+    def __init__(self, conf=None, notify=None, watchdog_usec=None, log_target=None, args=(),
+                 state_dir=None):
+        self.dir = tempfile.mkdtemp(prefix="cwtest-daemon-")
+        t.on_cleanup(lambda: shutil.rmtree(self.dir, ignore_errors=True))
+        self.conf_path = os.path.join(self.dir, "closewaitd.conf")
+        self.write_conf(conf if conf is not None else conf_text())
+        self.state_dir = state_dir or os.path.join(self.dir, "run")
+        env = dict(os.environ)
+        env["RUNTIME_DIRECTORY"] = self.state_dir
+        env.pop("NOTIFY_SOCKET", None)
+        env.pop("WATCHDOG_USEC", None)
+        if notify is not None:
+            env["NOTIFY_SOCKET"] = notify.path
+        if watchdog_usec is not None:
+            env["WATCHDOG_USEC"] = str(watchdog_usec)
+        argv = shlex.split(os.environ.get("CLOSEWAITD_WRAPPER", "")) + [t.closewaitd_path(),
+                                                                        "--config", self.conf_path]
+        if log_target:
+            argv += ["--log-target", log_target]
+        argv += list(args)
+        self.stderr_path = os.path.join(self.dir, "stderr")
+        self.stderr = open(self.stderr_path, "wb")
+        self.proc = t.popen(argv, stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
+                            env=env)
+        self.argv = argv
+
+    def write_conf(self, text):
+        tmp = self.conf_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.rename(tmp, self.conf_path)
+
+    def err(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=30):
+        """SIGTERM; returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise t.Fail("closewaitd did not exit within %d s of SIGTERM; stderr:\n%s"
+                         % (timeout, self.err()))
+
+    def wait_exit(self, timeout=30):
+        """Wait for the daemon to exit on its own; returns the exit status."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise t.Fail("closewaitd did not exit within %d s; stderr:\n%s" % (timeout, self.err()))
+
+    def check_alive(self):
+        t.check(self.alive(), "closewaitd is running", "running",
+                "exited %s; stderr:\n%s" % (self.proc.returncode, self.err()))
+
+
+def leak(holder, n):
+    """Make holder accept n connections whose peers then close: n CLOSE_WAIT sockets in holder.
+    Returns the listener's port."""
+    port = holder.listen()
+    clients = t.connect("127.0.0.1", port, n)
+    holder.call("accept", n=n)
+    # shutdown(SHUT_WR) and keep the fds: the peers stay in FIN_WAIT2 and the count stays exact.
+    for c in clients:
+        c.shutdown(socket.SHUT_WR)
+    t.on_cleanup(lambda: t.close_all(clients))
+    t.wait_ss_count(n, "the holder's sockets in CLOSE_WAIT", state="close-wait", sport=port)
+    return port
