@@ -9,6 +9,7 @@ packages=(
 	libcmocka-dev python3 python3-jsonschema
 	iproute2 systemd valgrind clang-format git
 	redis-server memcached nginx-light   # real servers the integration tests stop mid-work
+	groff-base                           # the install test renders the man pages with warnings on
 )
 
 missing=()
