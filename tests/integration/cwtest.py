@@ -247,6 +247,13 @@ def _h_read_eof(st):
     return out
 
 
+def _h_send_accepted(st, data="x"):
+    """Send data on every accepted socket (allowed in CLOSE_WAIT: only the peer's side is shut);
+    the peer's ACKs refresh the socket's tcpi_last_ack_recv."""
+    for c in st.accepted:
+        c.send(data.encode())
+
+
 def _h_close_accepted(st):
     for c in st.accepted:
         c.close()
@@ -332,6 +339,7 @@ _HANDLERS = {
     "accept": _h_accept,
     "read_eof": _h_read_eof,
     "close_accepted": _h_close_accepted,
+    "send_accepted": _h_send_accepted,
     "setrlimit_nofile": _h_setrlimit_nofile,
     "send_inflight": _h_send_inflight,
     "fork": _h_fork,

@@ -64,8 +64,20 @@ def _reexec_in_namespaces():
 class Journal:
     """The private journald of this test."""
 
-    def __init__(self, proc):
-        self.proc = proc
+    def __init__(self):
+        self.proc = None
+
+    def start(self):
+        log = open(os.path.join(tempfile.gettempdir(), "cwtest-journald-%d.log" % os.getpid()), "a")
+        self.proc = t.popen([JOURNALD], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        deadline = time.monotonic() + 10
+        while subprocess.run(["journalctl", "--sync"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL).returncode != 0:
+            if time.monotonic() > deadline:
+                raise t.Fail("the private journald did not come up")
+            if self.proc.poll() is not None:
+                raise t.Fail("the private journald exited %d" % self.proc.returncode)
+            time.sleep(0.01)
 
     def sync(self):
         subprocess.run(["journalctl", "--sync"], check=True, timeout=10)
@@ -103,10 +115,11 @@ class Journal:
             time.sleep(0.2)
 
 
-def private_journal(catalog=False):
-    """Make sure this test runs in its own namespaces with its own journald; returns a Journal.
-    With catalog, closewaitd's catalog is installed into a writable copy of the catalog directory
-    so that `journalctl -x` explains the entries."""
+def private_journal(catalog=False, start=True):
+    """Make sure this test runs in its own namespaces with its own journal directories; returns a
+    Journal, its journald started unless start is False (then there is no journal socket until
+    Journal.start()). With catalog, closewaitd's catalog is installed into a writable copy of the
+    catalog directory so that `journalctl -x` explains the entries."""
     t.need_root()
     if not os.access(JOURNALD, os.X_OK):
         raise t.Skip("%s is missing (apt install systemd)" % JOURNALD)
@@ -124,17 +137,10 @@ def private_journal(catalog=False):
         os.makedirs(CATALOG_DIR, exist_ok=True)
         subprocess.run(["mount", "--bind", copy, CATALOG_DIR], check=True)
         subprocess.run(["journalctl", "--update-catalog"], check=True)
-    log = open(os.path.join(tempfile.gettempdir(), "cwtest-journald-%d.log" % os.getpid()), "w")
-    proc = t.popen([JOURNALD], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    deadline = time.monotonic() + 10
-    while subprocess.run(["journalctl", "--sync"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL).returncode != 0:
-        if time.monotonic() > deadline:
-            raise t.Fail("the private journald did not come up")
-        if proc.poll() is not None:
-            raise t.Fail("the private journald exited %d" % proc.returncode)
-        time.sleep(0.01)
-    return Journal(proc)
+    j = Journal()
+    if start:
+        j.start()
+    return j
 
 
 class Notify:
