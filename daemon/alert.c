@@ -244,85 +244,12 @@ static int entry_start(struct alert_entry *e, int priority, const char *message_
         return r;
 }
 
-/* One entry of CLOSEWAITD_TOP_PEERS: an endpoint, or every port of one host (port_any). */
-struct peer_group {
-        struct diag_addr addr;
-        unsigned count;
-        bool singles;  /* made of endpoints with one socket each */
-        bool port_any; /* more than one of them: shown as "host:*" */
-};
-
-static int peer_addr_compare(const void *a, const void *b) {
-        const struct peer_group *x = a, *y = b;
-        struct diag_addr hx = x->addr, hy = y->addr;
-        int r;
-
-        hx.port = hy.port = 0;
-        r = diag_addr_compare(&hx, &hy);
-        if (r != 0)
-                return r;
-        return (x->addr.port > y->addr.port) - (x->addr.port < y->addr.port);
-}
-
-static int peer_count_compare(const void *a, const void *b) {
-        const struct peer_group *x = a, *y = b;
-
-        if (x->count != y->count)
-                return x->count < y->count ? 1 : -1;
-        return diag_addr_compare(&x->addr, &y->addr); /* a stable order for equal counts */
-}
-
-/* The peers of p summarised, largest first. An endpoint with several sockets is a destination the
- * program talks to (a database, a backend) and stays as it is; endpoints with one socket each are
- * the ephemeral ports of a server's clients, which say nothing one by one, so those of one host
- * are summed as "host:*". A leaking server would otherwise list five random client ports.
- * Returns the number of groups in *ret (caller frees), or -ENOMEM. */
-static ssize_t peer_groups(const struct report_proc *p, struct peer_group **ret) {
-        struct peer_group *g;
-        size_t n = 0;
-
-        *ret = NULL;
-        if (p->n_peers == 0)
-                return 0;
-        g = calloc(p->n_peers, sizeof(*g));
-        if (!g)
-                return -ENOMEM;
-        for (size_t i = 0; i < p->n_peers; i++)
-                g[i] = (struct peer_group){ .addr = diag_addr_unmap(&p->peers[i].remote), .count = p->peers[i].count };
-        qsort(g, p->n_peers, sizeof(*g), peer_addr_compare);
-
-        /* Sorted by host then port, so the singles of one host are adjacent. */
-        for (size_t i = 0; i < p->n_peers; i++) {
-                struct peer_group *last = n > 0 ? &g[n - 1] : NULL;
-
-                g[i].singles = g[i].count == 1;
-                if (g[i].singles && last && last->singles) {
-                        struct diag_addr host = g[i].addr, last_host = last->addr;
-
-                        host.port = last_host.port = 0;
-                        if (diag_addr_equal(&last_host, &host)) {
-                                last->count++;
-                                last->port_any = true;
-                                continue;
-                        }
-                }
-                g[n++] = g[i];
-        }
-        qsort(g, n, sizeof(*g), peer_count_compare);
-        *ret = g;
-        return (ssize_t) n;
-}
-
 /* "10.0.0.5:5432=40 10.0.0.6:*=3", the first ALERT_TOP_PEERS groups. */
-static void put_peer_groups(struct sbuf *b, const struct peer_group *g, size_t n) {
+static void put_peer_groups(struct sbuf *b, const struct report_peer_group *g, size_t n) {
         for (size_t i = 0; i < n && i < ALERT_TOP_PEERS; i++) {
-                char a[DIAG_ADDR_STRLEN], *colon;
+                char a[DIAG_ADDR_STRLEN];
 
-                diag_addr_format(&g[i].addr, a, sizeof(a));
-                colon = strrchr(a, ':');
-                if (g[i].port_any && colon)
-                        snprintf(colon, sizeof(a) - (size_t) (colon - a), ":*");
-                sbuf_printf(b, "%s%s=%u", i > 0 ? " " : "", a, g[i].count);
+                sbuf_printf(b, "%s%s=%u", i > 0 ? " " : "", report_peer_group_format(&g[i], a, sizeof(a)), g[i].count);
         }
 }
 
@@ -338,7 +265,7 @@ struct subject_text {
         char addr[DIAG_ADDR_STRLEN];  /* accept_backlog, time_wait */
         const pid_t *pids;            /* accept_backlog, time_wait: every holder of the listener */
         size_t n_pids;
-        struct peer_group *peer_groups; /* close_wait, fd_pressure: the peers summarised */
+        struct report_peer_group *peer_groups; /* close_wait, fd_pressure: the peers summarised */
         size_t n_peer_groups;
 };
 
@@ -388,11 +315,9 @@ static int subject_text_init(struct subject_text *t, const struct policy_event *
         case POLICY_CLOSE_WAIT:
         case POLICY_FD_PRESSURE:
                 if (ev->proc) {
-                        ssize_t n = peer_groups(ev->proc, &t->peer_groups);
-
-                        if (n < 0)
-                                return (int) n;
-                        t->n_peer_groups = (size_t) n;
+                        r = report_peer_groups(ev->proc, &t->peer_groups, &t->n_peer_groups);
+                        if (r < 0)
+                                return r;
                         live = ev->proc->info;
                 }
                 break;

@@ -139,29 +139,14 @@ static void pm_count_failure(struct procmap *pm, struct pm_proc *p, int r, struc
 /* Read at most size bytes of a file relative to dir_fd. Returns 0 and *len, or -errno. */
 static int pm_read_file(int dir_fd, const char *path, char *buf, size_t size, size_t *len,
                         struct procmap_stats *stats) {
-        size_t n = 0;
-        int fd, r = 0;
+        int fd, r;
 
         *len = 0;
         stats->proc_entries++;
         fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        while (n < size) {
-                ssize_t k = read(fd, buf + n, size - n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto finish;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
-        *len = n;
-finish:
+        r = read_full(fd, buf, size, len);
         close(fd);
         return r;
 }

@@ -169,79 +169,24 @@ static const char *format_user(uint32_t uid, char *buf, size_t size) {
         return buf;
 }
 
-struct host_count {
-        struct diag_addr addr; /* an endpoint, or a host when many_ports */
-        unsigned count;
-        unsigned count_singles; /* endpoints with one socket each, summed into this host */
-        bool many_ports;
-};
-
-static int peer_addr_compare(const void *a, const void *b) {
-        const struct report_peer *x = a, *y = b;
-
-        return diag_addr_compare(&x->remote, &y->remote);
-}
-
-static int host_count_compare(const void *a, const void *b) {
-        const struct host_count *x = a, *y = b;
-
-        return (x->count < y->count) - (x->count > y->count);
-}
-
-/* Top peers, summarised: an endpoint with several sockets is a destination the program talks to
- * ("10.0.0.5:5432 (40)") and is shown as it is; endpoints with one socket each are the ephemeral
- * ports of a server's clients and are summed per host ("127.0.0.1:* (7)"). */
+/* Top peers, summarised (report_peer_groups()): "10.0.0.5:5432 (40), 127.0.0.1:* (7)". */
 static void table_put_peers(FILE *f, const struct report_proc *p) {
-        struct report_peer *sorted = NULL;
-        struct host_count *hosts = NULL;
-        size_t n_hosts = 0;
+        struct report_peer_group *g;
+        size_t n;
 
-        if (p->n_peers == 0)
-                return;
-        sorted = malloc(p->n_peers * sizeof(*sorted));
-        hosts = malloc(p->n_peers * sizeof(*hosts));
-        if (!sorted || !hosts) {
+        if (report_peer_groups(p, &g, &n) < 0) {
                 fprintf(f, "%zu peers", p->n_peers);
-                goto finish;
+                return;
         }
-        memcpy(sorted, p->peers, p->n_peers * sizeof(*sorted));
-        qsort(sorted, p->n_peers, sizeof(*sorted), peer_addr_compare);
-        for (size_t i = 0; i < p->n_peers; i++) {
-                struct host_count *last = n_hosts > 0 ? &hosts[n_hosts - 1] : NULL;
-                struct diag_addr host = sorted[i].remote, prev;
+        for (size_t i = 0; i < n && i < TABLE_MAX_PEERS; i++) {
+                char buf[DIAG_ADDR_STRLEN];
 
-                if (sorted[i].count > 1) {
-                        hosts[n_hosts++] = (struct host_count){ .addr = sorted[i].remote, .count = sorted[i].count };
-                        continue;
-                }
-                host.port = 0;
-                if (last && last->count_singles > 0) {
-                        prev = last->addr;
-                        prev.port = 0;
-                        if (diag_addr_equal(&prev, &host)) {
-                                last->count++;
-                                last->count_singles++;
-                                last->many_ports = true;
-                                continue;
-                        }
-                }
-                hosts[n_hosts++] = (struct host_count){ .addr = sorted[i].remote, .count = 1, .count_singles = 1 };
+                fprintf(f, "%s%s (%u)", i > 0 ? ", " : "", report_peer_group_format(&g[i], buf, sizeof(buf)),
+                        g[i].count);
         }
-        qsort(hosts, n_hosts, sizeof(*hosts), host_count_compare);
-        for (size_t i = 0; i < n_hosts && i < TABLE_MAX_PEERS; i++) {
-                char buf[DIAG_ADDR_STRLEN], *colon;
-
-                diag_addr_format(&hosts[i].addr, buf, sizeof(buf));
-                colon = strrchr(buf, ':');
-                if (hosts[i].many_ports && colon)
-                        snprintf(colon, sizeof(buf) - (size_t) (colon - buf), ":*");
-                fprintf(f, "%s%s (%u)", i > 0 ? ", " : "", buf, hosts[i].count);
-        }
-        if (n_hosts > TABLE_MAX_PEERS)
-                fprintf(f, ", +%zu more", n_hosts - TABLE_MAX_PEERS);
-finish:
-        free(sorted);
-        free(hosts);
+        if (n > TABLE_MAX_PEERS)
+                fprintf(f, ", +%zu more", n - TABLE_MAX_PEERS);
+        free(g);
 }
 
 static void format_pid(const struct proc_info *info, char *buf, size_t size) {

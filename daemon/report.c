@@ -5,6 +5,7 @@
  * handful of allocations per report, never one per socket. */
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -426,6 +427,77 @@ int report_build(const struct diag_set *set, const usec_t *age_usec, const struc
         if (r < 0)
                 report_done(out);
         return r;
+}
+
+static int peer_group_addr_compare(const void *a, const void *b) {
+        const struct report_peer_group *x = a, *y = b;
+        struct diag_addr hx = x->addr, hy = y->addr;
+        int r;
+
+        hx.port = hy.port = 0;
+        r = diag_addr_compare(&hx, &hy);
+        if (r != 0)
+                return r;
+        return (x->addr.port > y->addr.port) - (x->addr.port < y->addr.port);
+}
+
+static int peer_group_count_compare(const void *a, const void *b) {
+        const struct report_peer_group *x = a, *y = b;
+
+        if (x->count != y->count)
+                return x->count < y->count ? 1 : -1;
+        return diag_addr_compare(&x->addr, &y->addr);
+}
+
+static bool same_host(const struct diag_addr *a, const struct diag_addr *b) {
+        struct diag_addr x = *a, y = *b;
+
+        x.port = y.port = 0;
+        return diag_addr_equal(&x, &y);
+}
+
+int report_peer_groups(const struct report_proc *p, struct report_peer_group **ret, size_t *ret_n) {
+        struct report_peer_group *g;
+        size_t n = 0;
+        bool last_singles = false;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (p->n_peers == 0)
+                return 0;
+        g = calloc(p->n_peers, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_peers; i++)
+                g[i] = (struct report_peer_group){ .addr = diag_addr_unmap(&p->peers[i].remote),
+                                                   .count = p->peers[i].count };
+        /* By host, then port: the single-socket endpoints of one host are adjacent. */
+        qsort(g, p->n_peers, sizeof(*g), peer_group_addr_compare);
+        for (size_t i = 0; i < p->n_peers; i++) {
+                bool singles = g[i].count == 1;
+
+                if (singles && last_singles && same_host(&g[n - 1].addr, &g[i].addr)) {
+                        g[n - 1].count++;
+                        g[n - 1].any_port = true;
+                        continue;
+                }
+                g[n++] = g[i];
+                last_singles = singles;
+        }
+        qsort(g, n, sizeof(*g), peer_group_count_compare);
+        *ret = g;
+        *ret_n = n;
+        return 0;
+}
+
+const char *report_peer_group_format(const struct report_peer_group *g, char *buf, size_t size) {
+        char *colon;
+
+        diag_addr_format(&g->addr, buf, size);
+        colon = strrchr(buf, ':');
+        if (g->any_port && colon)
+                snprintf(colon, size - (size_t) (colon - buf), ":*");
+        return buf;
 }
 
 void report_done(struct report *r) {

@@ -89,5 +89,22 @@ struct report {
 int report_build(const struct diag_set *set, const usec_t *age_usec, const struct report_owners *owners,
                  struct report *out);
 
+/* A summary of a process's peers for people: an endpoint with several sockets is a destination
+ * the program talks to (a database, a backend) and stays as it is; endpoints with one socket each
+ * are the ephemeral ports of a server's clients, which say nothing one by one, so those of one
+ * host are summed (any_port). */
+struct report_peer_group {
+        struct diag_addr addr; /* the endpoint, or the host (with its first port) when any_port */
+        unsigned count;
+        bool any_port;
+};
+
+/* The groups of p's peers, largest count first (ties by address). Returns 0 with *ret (caller
+ * frees; NULL when there are no peers) and *ret_n, or -ENOMEM. */
+int report_peer_groups(const struct report_proc *p, struct report_peer_group **ret, size_t *ret_n);
+
+/* "10.0.0.5:5432", or "10.0.0.6:*" for any_port. buf must hold DIAG_ADDR_STRLEN bytes. */
+const char *report_peer_group_format(const struct report_peer_group *g, char *buf, size_t size);
+
 /* Free the report's arrays; leaves it zeroed. */
 void report_done(struct report *r);

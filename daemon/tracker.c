@@ -265,21 +265,18 @@ int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *bo
         if (fd < 0)
                 return -errno;
         for (;;) {
-                ssize_t k;
+                size_t want, k;
 
                 r = array_reserve((void **) &buf, &cap, len + 65536 + 1, 1);
                 if (r < 0)
                         goto finish;
-                k = read(fd, buf + len, cap - len - 1);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
+                want = cap - len - 1;
+                r = read_full(fd, buf + len, want, &k);
+                if (r < 0)
                         goto finish;
-                }
-                if (k == 0)
+                len += k;
+                if (k < want)
                         break;
-                len += (size_t) k;
         }
         buf[len] = '\0';
         if (strlen(buf) != len) { /* a NUL inside: corrupt */

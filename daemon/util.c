@@ -1,7 +1,8 @@
-/* util: the monotonic clock, read in one place, and array growth. */
+/* util: the monotonic clock, read in one place, array growth, and reading a file whole. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -30,4 +31,23 @@ usec_t now_monotonic_usec(void) {
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+int read_full(int fd, void *buf, size_t size, size_t *ret_len) {
+        size_t n = 0;
+
+        while (n < size) {
+                ssize_t k = read(fd, (char *) buf + n, size - n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        *ret_len = n;
+        return 0;
 }

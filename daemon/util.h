@@ -17,6 +17,10 @@ typedef uint64_t usec_t;
  * that appending one at a time stays amortised O(1). Returns 0 or -ENOMEM (array unchanged). */
 int array_reserve(void **array, size_t *cap, size_t want, size_t elem);
 
+/* Read from fd until size bytes are in or the file ends, retrying on EINTR. Returns 0 with the
+ * number of bytes read in *ret_len (less than size only at the end of the file), or -errno. */
+int read_full(int fd, void *buf, size_t size, size_t *ret_len);
+
 /* CLOCK_MONOTONIC now, in microseconds. Never fails on Linux. */
 usec_t now_monotonic_usec(void);
 
