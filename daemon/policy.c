@@ -261,7 +261,11 @@ static void read_fd_pressure(const struct report_proc *p, const struct conf_thre
         if (limit > 0 && p->info->fd_limit > 0) {
                 double ratio = (double) p->info->open_fds / (double) p->info->fd_limit;
 
-                rd->over = ratio >= limit;
+                /* Only a process with a stuck CLOSE_WAIT socket (hold old) is leaking: a busy server
+                 * always has a few for milliseconds, and its fd use is its own business. */
+                bool stuck = p->close_wait > 0 && p->ages && p->ages[0] >= t->close_wait.hold_usec;
+
+                rd->over = stuck && ratio >= limit;
                 rd->clear = at_or_below(ratio, clear_ratio, limit);
         }
 }

@@ -88,7 +88,8 @@ def main():
         t.check(ts - prev >= 950000, "repeats at least `repeat` apart", ">= 0.95 s",
                 (ts - prev) / 1e6)
         dur = float(e["CLOSEWAITD_DURATION_S"])
-        t.check(abs(dur - (ts - first_t) / 1e6) <= 0.3, "a repeat says how long it has been raised",
+        # The daemon's scan clock against journald's receive time: allow for a slow scan.
+        t.check(abs(dur - (ts - first_t) / 1e6) <= 0.5, "a repeat says how long it has been raised",
                 (ts - first_t) / 1e6, dur)
         prev = ts
     t.check_eq(d.stop(), 0, "exit status on SIGTERM")

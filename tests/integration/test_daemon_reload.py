@@ -47,11 +47,15 @@ def main():
     t.wait_for(lambda: "configuration reloaded" in d.err(), "the reload is logged", timeout=10)
     t.wait_for(lambda: ("[%d]" % h.pid) in d.err(), "the alert under the new threshold", timeout=15)
 
-    # A storm of reloads, valid and broken alternating: still alive, still scanning.
-    for i in range(20):
+    # A storm of reloads, valid and broken alternating, faster than the scan interval: scans
+    # (and so the watchdog pings) go on during the storm, not only after it.
+    n1 = len(notify.lines())
+    for i in range(14):
         d.write_conf(bad if i % 2 else dt.conf_text())
         d.signal(signal.SIGHUP)
-        time.sleep(0.05)
+        time.sleep(0.15)
+    t.check(notify.lines()[n1:].count("WATCHDOG=1") >= 4, "scans go on during a storm of reloads",
+            ">= 4 scans in 2.1 s", notify.lines()[n1:].count("WATCHDOG=1"))
     time.sleep(0.5)
     d.check_alive()
     n1 = len(notify.lines())
