@@ -608,8 +608,14 @@ static int add_event_fields(struct alert_entry *e, const struct subject_text *t)
         const struct report_proc *p = ev->proc;
         int r;
 
-        /* journald honours OBJECT_PID only for a live process: one that exited gets nothing. */
-        r = t->live ? entry_addf(e, "OBJECT_PID", "%d", (int) t->live->pid) : 0;
+        /* journald honours OBJECT_PID only for a live process, and the pid of one that exited may
+         * be someone else's by now. Without it (a resolve after the fix or the exit), the unit of
+         * the snapshot is given directly: from uid 0, OBJECT_SYSTEMD_UNIT is what puts the entry
+         * into "journalctl -u <unit>" beside the alert it resolves. */
+        if (t->live)
+                r = entry_addf(e, "OBJECT_PID", "%d", (int) t->live->pid);
+        else
+                r = t->unit ? entry_add(e, "OBJECT_SYSTEMD_UNIT", t->unit) : 0;
         if (r >= 0)
                 r = entry_add(e, "CLOSEWAITD_EVENT", event_type_name(ev->type));
         if (r >= 0)

@@ -306,6 +306,8 @@ static void test_close_wait_resolve(void **state) {
         f.ev.oldest_age_usec = 0;
         format(&f.ev, &e);
         assert_no_field(&e, "OBJECT_PID");
+        /* ... but the unit, so that the resolve shows in "journalctl -u nginx.service". */
+        assert_field(&e, "OBJECT_SYSTEMD_UNIT", "nginx.service");
         assert_field(&e, "CLOSEWAITD_PID", "1234");
         assert_field(&e, "CLOSEWAITD_COMM", "nginx");
         assert_field(&e, "CLOSEWAITD_UNIT", "nginx.service");

@@ -84,6 +84,9 @@ def main():
             ">= %.1f" % (raised - t0 - 2.5), dur)
     t.check_eq(len(j.entries("MESSAGE_ID=" + dt.MID_CLOSE_WAIT, mine)), 1,
                "still exactly one alert after the fix")
+    out = j.text("-u", unit, "-o", "cat")
+    t.check(res["MESSAGE"] in out, "`journalctl -u %s` shows the resolved entry too" % unit,
+            res["MESSAGE"], out[-2000:])
 
     d.check_alive()
     t.check_eq(d.stop(), 0, "exit status on SIGTERM")

@@ -47,6 +47,8 @@ def main():
     t.check(os.path.isfile(conf), "the configuration is /etc/closewaitd/closewaitd.conf", conf)
     catalog = os.path.join(dest, "usr", "lib", "systemd", "catalog", "closewaitd.catalog")
     t.check(os.path.isfile(catalog), "the catalog is in /usr/lib/systemd/catalog", catalog)
+    readme = os.path.join(dest, "usr", "share", "doc", "closewaitd", "README.md")
+    t.check(os.path.isfile(readme), "the README the catalog's Support: line names", readme)
     unit = find(dest, "closewaitd.service")
     man8 = os.path.join(dest, "usr", "share", "man", "man8", "closewaitd.8")
     man5 = os.path.join(dest, "usr", "share", "man", "man5", "closewaitd.conf.5")
