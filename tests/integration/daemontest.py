@@ -49,6 +49,11 @@ def _reexec_in_namespaces():
     """Run this very script again inside new mount and PID namespaces; exit with its status."""
     if not shutil.which("unshare"):
         raise t.Skip("unshare (util-linux) is not installed")
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+                            "--mount-proc", "true"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if probe.returncode != 0:
+        raise t.Skip("cannot create mount and PID namespaces here (%s)"
+                     % probe.stdout.decode("utf-8", "replace").strip())
     env = dict(os.environ)
     env[_NS_MARK] = "1"
     argv = ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc",
@@ -127,7 +132,11 @@ def private_journal(catalog=False, start=True):
         _reexec_in_namespaces()
     for d in _JOURNAL_DIRS:
         os.makedirs(d, exist_ok=True)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", d], check=True)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", d],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if p.returncode != 0:
+            raise t.Skip("cannot mount a private tmpfs on %s (%s)"
+                         % (d, p.stdout.decode("utf-8", "replace").strip()))
     if catalog:
         copy = tempfile.mkdtemp(prefix="cwtest-catalog-")
         if os.path.isdir(CATALOG_DIR):
