@@ -13,7 +13,8 @@ import cwtest as t
 K = 4
 
 
-def main():
+def build():
+    """Holders S, W, C and their TIME_WAIT sockets; returns (s, w, c, ps, pw, pc, client_ends)."""
     s = t.Holder(t.unique_comm("cwtwS"))
     w = t.Holder(t.unique_comm("cwtwW"))
     c = t.Holder(t.unique_comm("cwtwC"))
@@ -44,6 +45,18 @@ def main():
     t.wait_ss_count(K, "server-side TIME_WAIT of W", state="time-wait", sport=pw)
     t.wait_ss_count(K, "client-side TIME_WAIT toward C", state="time-wait", dport=pc)
     t.wait_ss_count(0, "no TIME_WAIT on C's side", state="time-wait", sport=pc)
+    return s, w, c, ps, pw, pc, client_ends
+
+
+def main():
+    # Building the kernel state is not what is tested: once in a CI run the server-side TIME_WAIT
+    # sockets of W never showed (ss: 0 of 4, cause not found, not reproduced in 15 runs). Such a
+    # set-up is retried once with fresh holders and ports; closewaitd's report is checked once.
+    try:
+        s, w, c, ps, pw, pc, client_ends = build()
+    except t.Fail as e:
+        print("note: set-up failed, retrying once with fresh ports: %s" % e)
+        s, w, c, ps, pw, pc, client_ends = build()
 
     rep = t.run_json_checked_totals()
 
