@@ -18,7 +18,7 @@ K = 2
 SLEEP = 2.0
 
 
-def main():
+def build():
     h = t.Holder(t.unique_comm("cwageH"))
     b = t.Holder(t.unique_comm("cwageB"))
     s = t.Holder(t.unique_comm("cwageS"))
@@ -39,6 +39,11 @@ def main():
     T1 = time.monotonic()
     if T1 - T0 > 1.0:
         print("note: the sockets took %.2f s to settle; the bounds are loose" % (T1 - T0))
+    return h, b, s, ph, pb, ps, T0, T1
+
+
+def main():
+    h, b, s, ph, pb, ps, T0, T1 = t.retry_setup(build)
 
     time.sleep(SLEEP)
     rep = t.run_json()

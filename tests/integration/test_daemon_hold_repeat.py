@@ -2,7 +2,7 @@
 
 Three processes under one daemon (count 3, hold 1 s, repeat 1 s):
   * a busy server that closes every connection 0.3 s after accepting it, under a client making
-    ~100 connections a second: it holds many CLOSE_WAIT sockets at every instant (checked with
+    ~50 connections a second: it holds many CLOSE_WAIT sockets at every instant (checked with
     ss), none older than hold, and must never be alerted;
   * a leak with a rule giving it hold = 2.5 s: its alert comes no earlier than 2.5 s after the
     sockets entered CLOSE_WAIT, with an oldest age of at least 2.5 s;
@@ -19,13 +19,18 @@ import daemontest as dt
 
 
 def churn(port, stop):
+    # From 127.0.2.x, so that the hundreds of TIME_WAIT sockets this leaves behind do not share
+    # 127.0.0.1's ephemeral ports with the tests that run next (loopback tw_reuse recycles them).
+    i = 0
     while not stop.is_set():
+        i += 1
         try:
-            s = socket.create_connection(("127.0.0.1", port), timeout=2)
+            s = socket.create_connection(("127.0.0.1", port), timeout=2,
+                                         source_address=("127.0.2.%d" % (1 + i % 250), 0))
             s.close()
         except OSError:
             pass
-        time.sleep(0.01)
+        time.sleep(0.02)
 
 
 def main():

@@ -38,13 +38,18 @@ def main():
     t.close_all(t.connect("127.0.0.1", pb, BACKLOG))
     t.wait_ss_count(BACKLOG, "unaccepted connections in CLOSE_WAIT", state="close-wait", sport=pb)
 
-    srv = t.Holder(t.unique_comm("cwktw"))
-    pt = srv.listen()
-    cs = t.connect("127.0.0.1", pt, TW)
-    srv.call("accept", n=TW)
-    t.close_all(cs)
-    srv.call("close_accepted")
-    t.wait_ss_count(TW, "client-side TIME_WAIT towards the server", state="time-wait", dport=pt)
+    def time_wait():
+        srv = t.Holder(t.unique_comm("cwktw"))
+        port = srv.listen()
+        cs = t.connect("127.0.0.1", port, TW)
+        srv.call("accept", n=TW)
+        t.close_all(cs)
+        srv.call("close_accepted")
+        t.wait_ss_count(TW, "client-side TIME_WAIT towards the server", state="time-wait",
+                        dport=port)
+        return port
+
+    pt = t.retry_setup(time_wait)
 
     fp = t.Holder(t.unique_comm("cwkfd"))
     fp.call("setrlimit_nofile", soft=LIMIT)

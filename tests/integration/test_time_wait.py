@@ -49,14 +49,7 @@ def build():
 
 
 def main():
-    # Building the kernel state is not what is tested: once in a CI run the server-side TIME_WAIT
-    # sockets of W never showed (ss: 0 of 4, cause not found, not reproduced in 15 runs). Such a
-    # set-up is retried once with fresh holders and ports; closewaitd's report is checked once.
-    try:
-        s, w, c, ps, pw, pc, client_ends = build()
-    except t.Fail as e:
-        print("note: set-up failed, retrying once with fresh ports: %s" % e)
-        s, w, c, ps, pw, pc, client_ends = build()
+    s, w, c, ps, pw, pc, client_ends = t.retry_setup(build)
 
     rep = t.run_json_checked_totals()
 
