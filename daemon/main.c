@@ -248,6 +248,7 @@ static void scan_once(struct runtime *rt, usec_t now) {
                                   "monitoring degraded: the socket scan failed: %s; retrying at every scan",
                                   strerror(-r));
                 rt->scan_failing = true;
+                sd_notifyf(false, "STATUS=monitoring degraded: the socket scan failed: %s", strerror(-r));
                 return;
         }
         if (rt->scan_failing)
