@@ -16,22 +16,11 @@
 
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "alert.h"
 
 #define SEC(s) ((usec_t) ((s) * (double) USEC_PER_SEC + 0.5))
-
-static struct diag_addr addr(const char *ip, uint16_t port) {
-        struct diag_addr a = { .port = port };
-
-        if (strchr(ip, ':')) {
-                a.family = AF_INET6;
-                assert_int_equal(inet_pton(AF_INET6, ip, &a.v6), 1);
-        } else {
-                a.family = AF_INET;
-                assert_int_equal(inet_pton(AF_INET, ip, &a.v4), 1);
-        }
-        return a;
-}
 
 /* Checks that hold for every entry: well-formed keys, no control byte anywhere (a newline would
  * forge a line on stderr; journald would split nothing but viewers would), the three fields every
@@ -135,8 +124,8 @@ static void cw_setup(struct cw_fixture *f, enum policy_kind kind, enum policy_ev
                 .fd_limit = 1024,
         };
         for (size_t i = 0; i < ELEMENTSOF(peers); i++)
-                f->peers[i] =
-                        (struct report_peer){ .remote = addr(peers[i].ip, peers[i].port), .count = peers[i].count };
+                f->peers[i] = (struct report_peer){ .remote = test_addr(peers[i].ip, peers[i].port),
+                                                    .count = peers[i].count };
         f->ages[0] = SEC(412.5);
         for (size_t i = 1; i < 57; i++)
                 f->ages[i] = SEC(100) - i * SEC(1);
@@ -325,13 +314,13 @@ static void test_peers_grouped(void **state) {
         struct cw_fixture f;
         struct alert_entry e;
         struct report_peer peers[] = {
-                { .remote = addr("10.1.1.1", 50001), .count = 1 },
-                { .remote = addr("10.0.0.5", 5432), .count = 2 },
-                { .remote = addr("10.1.1.1", 50003), .count = 1 },
-                { .remote = addr("10.1.1.2", 40000), .count = 1 },
-                { .remote = addr("::ffff:10.1.1.1", 50002), .count = 1 },
-                { .remote = addr("2001:db8::7", 1000), .count = 1 },
-                { .remote = addr("2001:db8::7", 1001), .count = 1 },
+                { .remote = test_addr("10.1.1.1", 50001), .count = 1 },
+                { .remote = test_addr("10.0.0.5", 5432), .count = 2 },
+                { .remote = test_addr("10.1.1.1", 50003), .count = 1 },
+                { .remote = test_addr("10.1.1.2", 40000), .count = 1 },
+                { .remote = test_addr("::ffff:10.1.1.1", 50002), .count = 1 },
+                { .remote = test_addr("2001:db8::7", 1000), .count = 1 },
+                { .remote = test_addr("2001:db8::7", 1001), .count = 1 },
         };
 
         cw_setup(&f, POLICY_CLOSE_WAIT, POLICY_RAISE);
@@ -444,7 +433,7 @@ static void test_accept_backlog(void **state) {
         usec_t ages[14] = { SEC(40.2), SEC(30), SEC(20), SEC(19), SEC(18),   SEC(17), SEC(16),
                             SEC(16),   SEC(16), SEC(16), SEC(16), SEC(15.1), SEC(3),  SEC(1) };
         struct report_backlog bl = {
-                .local = addr("127.0.0.1", 8080),
+                .local = test_addr("127.0.0.1", 8080),
                 .info = &info,
                 .pids = pids,
                 .n_pids = 3,
@@ -455,7 +444,7 @@ static void test_accept_backlog(void **state) {
         struct policy_subject s = {
                 .kind = POLICY_ACCEPT_BACKLOG,
                 .pid = 99,
-                .addr = addr("127.0.0.1", 8080),
+                .addr = test_addr("127.0.0.1", 8080),
                 .comm = (char *) "redis-server",
                 .exe = (char *) "/usr/bin/redis-server",
         };
@@ -540,7 +529,7 @@ static void test_time_wait_server(void **state) {
         pid_t pids[] = { 88 };
         struct report_tw tw = {
                 .server = true,
-                .addr = addr("0.0.0.0", 80),
+                .addr = test_addr("0.0.0.0", 80),
                 .info = &info,
                 .pids = pids,
                 .n_pids = 1,
@@ -551,7 +540,7 @@ static void test_time_wait_server(void **state) {
                 .kind = POLICY_TIME_WAIT,
                 .pid = 88,
                 .server = true,
-                .addr = addr("0.0.0.0", 80),
+                .addr = test_addr("0.0.0.0", 80),
                 .comm = (char *) "nginx",
         };
         struct policy_event ev = {
@@ -601,11 +590,11 @@ static void test_time_wait_server(void **state) {
 static void test_time_wait_client(void **state) {
         struct report_tw tw = {
                 .server = false,
-                .addr = addr("10.0.0.9", 5432),
+                .addr = test_addr("10.0.0.9", 5432),
                 .count = 12000,
                 .oldest_age_usec = SEC(59.9),
         };
-        struct policy_subject s = { .kind = POLICY_TIME_WAIT, .server = false, .addr = addr("10.0.0.9", 5432) };
+        struct policy_subject s = { .kind = POLICY_TIME_WAIT, .server = false, .addr = test_addr("10.0.0.9", 5432) };
         struct policy_event ev = {
                 .type = POLICY_RAISE,
                 .reason = POLICY_REASON_COUNT,
@@ -648,7 +637,7 @@ static void test_time_wait_client(void **state) {
         alert_entry_done(&e);
 
         /* IPv6 groups use brackets. */
-        s.addr = addr("2001:db8::9", 443);
+        s.addr = test_addr("2001:db8::9", 443);
         format(&ev, &e);
         assert_field(&e, "CLOSEWAITD_REMOTE", "[2001:db8::9]:443");
         alert_entry_done(&e);

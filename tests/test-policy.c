@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "conf.h"
 #include "policy.h"
 
@@ -117,13 +119,6 @@ static struct report_tw *scene_tw(struct scene *sc, bool server, struct diag_add
         };
         sc->r.total_time_wait += count;
         return tw;
-}
-
-static struct diag_addr v4(const char *ip, uint16_t port) {
-        struct diag_addr a = { .family = AF_INET, .port = port };
-
-        assert_int_equal(inet_pton(AF_INET, ip, &a.v4), 1);
-        return a;
 }
 
 static struct proc_info proc_info(pid_t pid, uint64_t start_time, const char *comm, const char *exe, const char *unit) {
@@ -535,7 +530,7 @@ static void check_event(const struct script *s, size_t k, const struct policy_ev
 static void run_script(const struct script *s) {
         struct scene *sc = scene_new();
         struct proc_info info = proc_info(4242, 777, "leaky", "/usr/bin/leaky", "leaky.service");
-        struct diag_addr where = v4("10.0.0.1", 6379);
+        struct diag_addr where = test_addr("10.0.0.1", 6379);
         struct policy *p;
         struct conf c;
 
@@ -894,14 +889,14 @@ static void test_owner_rules(void **state) {
 
         /* nginx's listener, under its 100: nothing; unknown owner, top level 10: raise;
          * ignored owner: nothing. */
-        scene_backlog(sc, v4("0.0.0.0", 80), &nginx, 20, 20 * USEC_PER_SEC, 0);
-        scene_backlog(sc, v4("0.0.0.0", 81), NULL, 20, 20 * USEC_PER_SEC, 0);
-        scene_backlog(sc, v4("0.0.0.0", 82), &batch, 20, 20 * USEC_PER_SEC, 0);
+        scene_backlog(sc, test_addr("0.0.0.0", 80), &nginx, 20, 20 * USEC_PER_SEC, 0);
+        scene_backlog(sc, test_addr("0.0.0.0", 81), NULL, 20, 20 * USEC_PER_SEC, 0);
+        scene_backlog(sc, test_addr("0.0.0.0", 82), &batch, 20, 20 * USEC_PER_SEC, 0);
         /* nginx's server side, under its 50000: nothing; client side, top level 10000: raise;
          * ignored owner's server side: nothing. */
-        scene_tw(sc, true, v4("0.0.0.0", 80), &nginx, 20000);
-        scene_tw(sc, false, v4("10.0.0.9", 5432), NULL, 20000);
-        scene_tw(sc, true, v4("0.0.0.0", 82), &batch, 20000);
+        scene_tw(sc, true, test_addr("0.0.0.0", 80), &nginx, 20000);
+        scene_tw(sc, false, test_addr("10.0.0.9", 5432), NULL, 20000);
+        scene_tw(sc, true, test_addr("0.0.0.0", 82), &batch, 20000);
 
         r = scan(p, &c, sc, AT(0), 0);
         for (size_t i = 0; i < r.n; i++) {
@@ -1003,7 +998,7 @@ static void test_suppressed_state_does_not_advance(void **state) {
         struct scene *sc = scene_new();
         struct proc_info a = proc_info(10, 1, "a", "/usr/bin/a", NULL);
         struct proc_info b = proc_info(11, 1, "b", "/usr/bin/b", NULL);
-        struct diag_addr group = v4("10.0.0.9", 5432);
+        struct diag_addr group = test_addr("10.0.0.9", 5432);
         struct policy *p;
         struct conf c;
         struct scan r;
@@ -1104,8 +1099,8 @@ static void test_ordering(void **state) {
                 assert_int_equal(r.n, 1);
 
                 scene_reset(sc);
-                scene_tw(sc, false, v4("10.0.0.9", 5432), NULL, 90000);
-                scene_backlog(sc, v4("0.0.0.0", 80), &a, 300, 20 * USEC_PER_SEC, 0);
+                scene_tw(sc, false, test_addr("10.0.0.9", 5432), NULL, 90000);
+                scene_backlog(sc, test_addr("0.0.0.0", 80), &a, 300, 20 * USEC_PER_SEC, 0);
                 scene_proc(sc, &b, 60, 20 * USEC_PER_SEC, 0);
                 scene_proc(sc, &a, 60, 20 * USEC_PER_SEC, 0);
                 scene_proc(sc, &big, 80, 20 * USEC_PER_SEC, 0);
@@ -1142,10 +1137,10 @@ static void test_active_counts(void **state) {
         assert_int_equal(policy_active(p, counts), 0);
 
         scene_proc(sc, &a, 60, 20 * USEC_PER_SEC, 0);
-        scene_backlog(sc, v4("0.0.0.0", 80), &a, 30, 20 * USEC_PER_SEC, 0);
-        scene_backlog(sc, v4("0.0.0.0", 81), &a, 30, 20 * USEC_PER_SEC, 0);
-        scene_tw(sc, true, v4("0.0.0.0", 80), &a, 15000);
-        scene_tw(sc, false, v4("0.0.0.0", 80), NULL, 15000); /* same address, other side: another group */
+        scene_backlog(sc, test_addr("0.0.0.0", 80), &a, 30, 20 * USEC_PER_SEC, 0);
+        scene_backlog(sc, test_addr("0.0.0.0", 81), &a, 30, 20 * USEC_PER_SEC, 0);
+        scene_tw(sc, true, test_addr("0.0.0.0", 80), &a, 15000);
+        scene_tw(sc, false, test_addr("0.0.0.0", 80), NULL, 15000); /* same address, other side: another group */
         r = scan(p, &c, sc, AT(0), 0);
         assert_int_equal(r.n, 6);
         assert_int_equal(policy_active(p, counts), 6);
@@ -1173,8 +1168,8 @@ static void test_empty_and_free(void **state) {
 
         /* Freed with raised and pending states in it (the leak checkers watch). */
         assert_int_equal(policy_new(&p), 0);
-        scene_tw(sc, false, v4("10.0.0.9", 5432), NULL, 20000);
-        scene_backlog(sc, v4("0.0.0.0", 80), NULL, 30, 20 * USEC_PER_SEC, 0);
+        scene_tw(sc, false, test_addr("10.0.0.9", 5432), NULL, 20000);
+        scene_backlog(sc, test_addr("0.0.0.0", 80), NULL, 30, 20 * USEC_PER_SEC, 0);
         r = scan(p, &c, sc, AT(0), 10);
         assert_int_equal(r.n, 1);
         policy_free(p);

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "render.h"
 #include "report.h"
 
@@ -64,27 +66,14 @@ static struct report_owners owners_of(const struct fake_owners *fo) {
         return (struct report_owners){ .holders = fake_holders, .info = fake_info, .userdata = fo };
 }
 
-static struct diag_addr addr(const char *ip, uint16_t port) {
-        struct diag_addr a = { .port = port };
-
-        if (strchr(ip, ':')) {
-                a.family = AF_INET6;
-                assert_int_equal(inet_pton(AF_INET6, ip, &a.v6), 1);
-        } else {
-                a.family = AF_INET;
-                assert_int_equal(inet_pton(AF_INET, ip, &a.v4), 1);
-        }
-        return a;
-}
-
 static uint64_t next_cookie = 1;
 
 static void add_sock(struct diag_set *set, uint8_t state, uint32_t inode, const char *lip, uint16_t lport,
                      const char *rip, uint16_t rport, uint32_t rqueue, uint32_t expires_ms) {
         struct diag_sock s = {
                 .cookie = next_cookie++,
-                .local = addr(lip, lport),
-                .remote = addr(rip, rport),
+                .local = test_addr(lip, lport),
+                .remote = test_addr(rip, rport),
                 .state = state,
                 .inode = inode,
                 .rqueue = rqueue,
@@ -231,7 +220,7 @@ static void test_backlog_attribution(void **state) {
                         assert_int_equal(r.backlogs[0].local.port, cases[i].listen_port);
                 } else {
                         /* No listener: the group is keyed by the sockets' own local address. */
-                        struct diag_addr own = addr(cases[i].sock_ip, cases[i].sock_port);
+                        struct diag_addr own = test_addr(cases[i].sock_ip, cases[i].sock_port);
 
                         if (r.backlogs[0].info)
                                 fail_msg("case %zu: attributed to a listener it does not belong to", i);
