@@ -4,8 +4,8 @@ and fields; the backlog and fd pressure alerts resolve once their cause is gone.
 
   * a listener that never accepts: 4 connections whose clients gave up die in its queue
     (accept_backlog.count = 3, hold 1 s);
-  * 60 connections to a server, closed by the client first: 60 TIME_WAIT sockets towards the
-    server's ip:port (time_wait.count = 50, over it for hold = 1 s);
+  * 20 connections to a server, closed by the client first: 20 TIME_WAIT sockets towards the
+    server's ip:port (time_wait.count = 15, over it for hold = 1 s);
   * a process with a soft RLIMIT_NOFILE of 64 that leaks 52 CLOSE_WAIT sockets: ~90% of its
     limit (fd_pressure.ratio = 0.8, hold 1 s; close_wait.count is set out of reach).
 """
@@ -14,7 +14,7 @@ import cwtest as t
 import daemontest as dt
 
 BACKLOG = 4
-TW = 60
+TW = 20
 LEAK = 52
 LIMIT = 64
 
@@ -56,7 +56,7 @@ def main():
     dt.leak(fp, LEAK)
 
     conf = dt.conf_text({"close_wait": {"count": "1000"},
-                         "time_wait": {"count": "50", "hold": "1.0"},
+                         "time_wait": {"count": "15", "hold": "1.0"},
                          "fd_pressure": {"ratio": "0.8", "hold": "1.0"}})
     d = dt.Daemon(conf)
 
@@ -71,7 +71,7 @@ def main():
     remote = "127.0.0.1:%d" % pt
     e = one(j, dt.MID_TIME_WAIT, "TIME_WAIT alert", "CLOSEWAITD_REMOTE=" + remote)
     fields(e, {"PRIORITY": "4", "CLOSEWAITD_KIND": "time_wait", "CLOSEWAITD_COUNT": str(TW),
-               "CLOSEWAITD_THRESHOLD": "50"}, "TIME_WAIT alert")
+               "CLOSEWAITD_THRESHOLD": "15"}, "TIME_WAIT alert")
     t.check("CLOSEWAITD_PID" not in e and "OBJECT_PID" not in e,
             "a client-side TIME_WAIT group has no process", None, e)
     t.check(remote in e["MESSAGE"], "the TIME_WAIT MESSAGE names the destination", remote,
