@@ -781,13 +781,17 @@ static int journal_write(void *userdata, const struct alert_entry *e) {
         /* sd_journal_sendv() returns 0 when the socket does not exist (libsystemd's journal-send.c:
          * "fail silently if the journal is not available"): the entry would vanish without a
          * fallback. Ask first; one access() per entry is nothing next to an alert's rarity. */
-        if (access(ALERT_JOURNAL_SOCKET, F_OK) < 0)
+        if (!alert_journal_available())
                 return -errno;
         for (size_t i = 0; i < n; i++)
                 iov[i] = (struct iovec){ .iov_base = e->fields[i], .iov_len = strlen(e->fields[i]) };
         /* -ECONNREFUSED while journald is stopped (the socket file stays behind). */
         r = sd_journal_sendv(iov, (int) n);
         return r < 0 ? r : 0;
+}
+
+bool alert_journal_available(void) {
+        return access(ALERT_JOURNAL_SOCKET, F_OK) == 0;
 }
 
 struct alert_sink alert_sink_journal(void) {

@@ -62,6 +62,9 @@ struct alert_sink {
 /* The journal (sd_journal_sendv()). */
 struct alert_sink alert_sink_journal(void);
 
+/* Whether the journal's socket exists (what --log-target auto decides on). */
+bool alert_journal_available(void);
+
 /* A stream (stderr): one line per entry, "<priority>MESSAGE" when prefix_priority (what systemd
  * parses from a service's stderr), else "closewaitd: MESSAGE". f must outlive the sink. */
 struct alert_sink alert_sink_stream(FILE *f, bool prefix_priority);

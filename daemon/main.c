@@ -384,8 +384,7 @@ static int open_state_dir(struct runtime *rt) {
 }
 
 static bool log_to_journal(const char *target) {
-        return strcmp(target, "journal") == 0 ||
-               (strcmp(target, "auto") == 0 && access("/run/systemd/journal/socket", F_OK) == 0);
+        return strcmp(target, "journal") == 0 || (strcmp(target, "auto") == 0 && alert_journal_available());
 }
 
 static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP };

@@ -263,7 +263,7 @@ static void read_fd_pressure(const struct report_proc *p, const struct conf_thre
 
                 /* Only a process with a stuck CLOSE_WAIT socket (hold old) is leaking: a busy server
                  * always has a few for milliseconds, and its fd use is its own business. */
-                bool stuck = p->close_wait > 0 && p->ages && p->ages[0] >= t->close_wait.hold_usec;
+                bool stuck = count_at_least(p->ages, p->close_wait, t->close_wait.hold_usec) > 0;
 
                 rd->over = stuck && ratio >= limit;
                 rd->clear = at_or_below(ratio, clear_ratio, limit);
