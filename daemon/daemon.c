@@ -78,7 +78,7 @@ static bool family_unavailable(int r) {
 
 int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, struct render_scan *ret_scan) {
         struct report_owners owners;
-        usec_t start = now_monotonic_usec();
+        usec_t start = now_monotonic_usec(), cpu_start = now_cpu_usec();
         size_t n_inodes = 0;
         int r;
 
@@ -122,6 +122,7 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
                 return r;
 
         ret_scan->duration_usec = now_monotonic_usec() - start;
+        ret_scan->cpu_usec = now_cpu_usec() - cpu_start;
         ret_scan->proc = &d->proc_stats;
         ret_scan->diag_duplicates = d->socks.duplicates;
         ret_scan->diag_malformed = d->socks.malformed;
@@ -180,10 +181,11 @@ void daemon_status(const struct daemon *d, char *buf, size_t size) {
         n_active = policy_active(d->policy, active);
         snprintf(buf, size,
                  "%u CLOSE_WAIT in %zu process%s (oldest %.0fs), %u unaccepted, %u TIME_WAIT; %zu alert%s "
-                 "active; scan %.1f ms, %lu /proc entries",
+                 "active; scan %.1f ms, cpu %.1f ms, %lu /proc entries",
                  r->total_close_wait, r->n_procs, r->n_procs == 1 ? "" : "es", usec_to_sec(oldest),
                  r->total_accept_backlog, r->total_time_wait, n_active, n_active == 1 ? "" : "s",
-                 (double) d->last_scan.duration_usec / (double) USEC_PER_MSEC, d->proc_stats.proc_entries);
+                 (double) d->last_scan.duration_usec / (double) USEC_PER_MSEC,
+                 (double) d->last_scan.cpu_usec / (double) USEC_PER_MSEC, d->proc_stats.proc_entries);
 }
 
 int daemon_save_state(const struct daemon *d, int dir_fd, const char *boot_id) {

@@ -122,7 +122,8 @@ int render_json(FILE *f, const struct report *r, const struct render_scan *scan)
         }
         fputc(']', f);
 
-        fprintf(f, ",\"scan\":{\"duration_s\":%.6f", usec_to_sec(scan->duration_usec));
+        fprintf(f, ",\"scan\":{\"duration_s\":%.6f,\"cpu_s\":%.6f", usec_to_sec(scan->duration_usec),
+                usec_to_sec(scan->cpu_usec));
         if (scan->proc) {
                 const struct procmap_stats *p = scan->proc;
 

@@ -9,7 +9,8 @@
 /* How the scan itself went, printed with the report. */
 struct render_scan {
         struct timespec wall; /* when the scan ran (CLOCK_REALTIME) */
-        usec_t duration_usec;
+        usec_t duration_usec; /* wall time of the scan */
+        usec_t cpu_usec;      /* CPU time (user + system) the scan used */
         const struct procmap_stats *proc;
         unsigned long diag_duplicates;
         unsigned long diag_malformed;

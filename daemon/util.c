@@ -33,6 +33,13 @@ usec_t now_monotonic_usec(void) {
         return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
 }
 
+usec_t now_cpu_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
 int read_full(int fd, void *buf, size_t size, size_t *ret_len) {
         size_t n = 0;
 

@@ -24,6 +24,9 @@ int read_full(int fd, void *buf, size_t size, size_t *ret_len);
 /* CLOCK_MONOTONIC now, in microseconds. Never fails on Linux. */
 usec_t now_monotonic_usec(void);
 
+/* CPU time this process has used (user and system, every thread), in microseconds. */
+usec_t now_cpu_usec(void);
+
 /* Seconds as a double, for output. */
 static inline double usec_to_sec(usec_t u) {
         return (double) u / (double) USEC_PER_SEC;

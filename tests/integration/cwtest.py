@@ -692,7 +692,7 @@ def run_json(extra=()):
     return rep
 
 
-SCAN_KEYS = ("duration_s", "proc_entries_read", "pids_walked", "links_read", "vanished", "denied",
+SCAN_KEYS = ("duration_s", "cpu_s", "proc_entries_read", "pids_walked", "links_read", "vanished", "denied",
              "unresolved")
 
 
