@@ -1,15 +1,27 @@
 /* procmap: socket inode -> holder processes, from /proc/PID/fd, cached across scans.
  *
- * State kept between calls: a process table (pid -> start time, whether and when it was walked)
- * and a holder cache, a flat array of (inode, pid, start time, fd) for the inodes asked for last
- * time. A call verifies every cached holder with one readlinkat(), lists /proc, walks the fd
- * directory of every process it has never walked (new pid, or a reused pid: another start time),
- * and walks known processes only while some asked-for inode still has no holder. Everything is
- * addressed relative to one directory fd, so tests point it at a fake tree.
+ * State kept between calls: a process table (pid -> start time, the fd count and the socket fds
+ * its last walk saw) and an index of every socket fd seen by any walk (inode -> pid, fd). A call
  *
- * Known weakness, by design of the header: a process walked before an inode was asked for, that
- * later received the socket (SCM_RIGHTS) or shares it with another holder, is not walked again
- * once some holder of that inode is found. Forks are covered: the child is a new process. */
+ *  1. lists /proc: processes that are gone leave the table and the index; processes never seen
+ *     (a new pid, or a reused pid: another start time) are walked, so a fork that shares a
+ *     socket is found;
+ *  2. answers every wanted inode from the index, re-verifying each holder per process (its start
+ *     time, read once per call), not per socket: a socket found once costs no /proc access;
+ *  3. only for inodes still missing: re-walks the processes that already hold a wanted socket
+ *     and whose fd count changed (a leaking process leaks more), then the other processes whose
+ *     fd count changed; a re-walk reads the link of an fd only when its number did not hold a
+ *     wanted socket before;
+ *  4. if some inode is still missing: walks every other process, within a time budget per call
+ *     (continued by the next call), and an inode that a whole sweep did not find is left alone
+ *     for a while (held by no process, in flight in SCM_RIGHTS, or by a process we may not read).
+ *
+ * Everything is addressed relative to one directory fd, so tests point it at a fake tree.
+ *
+ * Known weakness: the holders of a socket are what the walks saw. A process walked before it
+ * got a socket another process already holds (SCM_RIGHTS, or the parent of a child that inherited
+ * it) is not found while that other holder keeps it, unless its fd count changes while some
+ * inode is missing. Every socket is attributed to at least one holder. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,25 +47,51 @@
 #define PM_COMM_MAX 256
 /* "socket:[4294967295]" is 19 bytes; a longer link target is not a socket. */
 #define PM_LINK_MAX 64
-/* "2147483647/limits" and the like. */
-#define PM_PATH_MAX 32
+/* "2147483647/task/2147483647/fd" and the like. */
+#define PM_PATH_MAX 48
 
 #define PM_UID_UNKNOWN UINT32_MAX
+
+/* Step 4 stops after this much time in one call and goes on at the next: a host with millions of
+ * fds never stalls the loop nor trips the watchdog. Steps 1-3 are not bounded: new processes must
+ * be walked once, and re-walks read only what changed. */
+#define PM_SWEEP_BUDGET_USEC (100 * USEC_PER_MSEC)
+/* Step 2 reads the link of a cached holder's fd again once every this many calls. */
+#define PM_VERIFY_SPREAD 16
+/* An inode that a whole sweep did not find is searched again after this many calls. */
+#define PM_ORPHAN_CALLS 60
+
+/* A socket fd of a process, as its last walk saw it. */
+struct pm_fd {
+        int fd;
+        uint32_t inode;
+};
 
 struct pm_proc {
         pid_t pid;
         bool walked;         /* fds listed once with start_time below */
         uint64_t start_time; /* start time when last walked */
-        uint64_t seen_gen;   /* last scan that listed it in /proc */
-        uint64_t walked_gen; /* last scan that walked its fds */
-        uint64_t holds_gen;  /* last scan in which a cached holder of it was verified */
-        uint64_t stat_gen;   /* scan of stat_start/stat_err: stat is read once per scan */
+        uint64_t seen_gen;   /* last call that listed it in /proc */
+        uint64_t walked_gen; /* last call that walked its fds */
+        uint64_t holds_gen;  /* last call in which the index gave it a wanted inode */
+        uint64_t stat_gen;   /* call of stat_start/stat_err: stat is read once per call */
         uint64_t stat_start;
         int stat_err;
-        uint64_t denied_gen;   /* counted in stats->denied in this scan */
-        uint64_t vanished_gen; /* counted in stats->vanished in this scan */
-        uint64_t info_gen;     /* scan whose info load was attempted */
-        unsigned walk_fds;     /* fd entries seen by the walk of walked_gen */
+        uint64_t denied_gen;   /* counted in stats->denied in this call */
+        uint64_t vanished_gen; /* counted in stats->vanished in this call */
+        uint64_t info_gen;     /* call whose info load was attempted */
+        uint64_t sweep;        /* the sweep (step 4) that last walked it */
+        unsigned walk_fds;     /* fd entries its last walk saw */
+        struct pm_fd *fds;     /* its socket fds at the last walk, ascending fd */
+        size_t n_fds, cap_fds;
+};
+
+/* One socket fd in the index: a chained hash on inode, entries linked by index + 1. */
+struct pm_entry {
+        uint32_t inode; /* 0: a free entry */
+        pid_t pid;
+        int fd;
+        uint32_t next;
 };
 
 struct pm_holder {
@@ -65,9 +103,15 @@ struct pm_holder {
 
 struct pm_want {
         uint32_t inode;
-        uint32_t found; /* holders verified or walked in this scan */
+        uint32_t found; /* holders found in this call */
+        bool orphan;    /* not searched in steps 3 and 4 */
         size_t res_off; /* holders of the last resolve: res_pids[res_off .. +res_n] */
         size_t res_n;
+};
+
+struct pm_orphan {
+        uint32_t inode;
+        uint64_t until_gen; /* searched again from this call on */
 };
 
 struct procmap {
@@ -75,11 +119,23 @@ struct procmap {
         bool proc_magic; /* real procfs: stat("PID/fd").st_size is the fd count */
         procmap_unit_fn get_unit;
         uint64_t gen;
+        uint64_t sweep; /* the current sweep of step 4; a process with p->sweep == sweep is done */
+        bool sweeping;  /* a sweep was begun and is not complete */
 
         struct pm_proc *procs;
         size_t n_procs, cap_procs;
         uint32_t *proc_slots; /* open addressing: index + 1 into procs, 0 = empty */
         size_t cap_proc_slots;
+
+        struct pm_entry *entries;
+        size_t n_entries, cap_entries;
+        uint32_t free_entry; /* index + 1 of the first free entry, chained through next */
+        uint32_t *buckets;   /* index + 1 of the first entry of each chain */
+        size_t cap_buckets;
+        size_t n_indexed;
+
+        struct pm_fd *scratch; /* the fds of the walk in progress */
+        size_t n_scratch, cap_scratch;
 
         struct pm_holder *holders;
         size_t n_holders, cap_holders;
@@ -88,7 +144,10 @@ struct procmap {
         size_t n_wants, cap_wants;
         uint32_t *want_slots; /* open addressing: index + 1 into wants, 0 = empty */
         size_t cap_want_slots;
-        size_t missing; /* wants with found == 0 */
+        size_t missing; /* wants with found == 0 and not orphans */
+
+        struct pm_orphan *orphans;
+        size_t n_orphans, cap_orphans;
 
         pid_t *res_pids;
         size_t n_res, cap_res;
@@ -404,6 +463,91 @@ static int pm_proc_get(struct procmap *pm, pid_t pid, struct pm_proc **ret) {
         return 0;
 }
 
+/* ---- the index: inode -> (pid, fd) of every socket fd seen by a walk ---- */
+
+static int pm_index_grow(struct procmap *pm) {
+        size_t cap = pm->cap_buckets ? pm->cap_buckets * 2 : 1024;
+        uint32_t *b;
+
+        if (cap > UINT32_MAX / 2)
+                return -ENOMEM;
+        b = calloc(cap, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        free(pm->buckets);
+        pm->buckets = b;
+        pm->cap_buckets = cap;
+        for (size_t i = 0; i < pm->n_entries; i++) {
+                struct pm_entry *e = &pm->entries[i];
+                size_t h;
+
+                if (e->inode == 0)
+                        continue;
+                h = pm_hash(e->inode, cap);
+                e->next = b[h];
+                b[h] = (uint32_t) i + 1;
+        }
+        return 0;
+}
+
+static int pm_index_add(struct procmap *pm, uint32_t inode, pid_t pid, int fd) {
+        struct pm_entry *e;
+        size_t i, h;
+        int r;
+
+        if (pm->n_indexed + 1 > pm->cap_buckets) {
+                r = pm_index_grow(pm);
+                if (r < 0)
+                        return r;
+        }
+        if (pm->free_entry != 0) {
+                i = pm->free_entry - 1;
+                pm->free_entry = pm->entries[i].next;
+        } else {
+                if (pm->n_entries >= UINT32_MAX - 1)
+                        return -ENOMEM;
+                r = array_reserve((void **) &pm->entries, &pm->cap_entries, pm->n_entries + 1, sizeof(*pm->entries));
+                if (r < 0)
+                        return r;
+                i = pm->n_entries++;
+        }
+        h = pm_hash(inode, pm->cap_buckets);
+        e = &pm->entries[i];
+        *e = (struct pm_entry){ .inode = inode, .pid = pid, .fd = fd, .next = pm->buckets[h] };
+        pm->buckets[h] = (uint32_t) i + 1;
+        pm->n_indexed++;
+        return 0;
+}
+
+static void pm_index_remove(struct procmap *pm, uint32_t inode, pid_t pid, int fd) {
+        uint32_t *link;
+
+        if (pm->cap_buckets == 0)
+                return;
+        for (link = &pm->buckets[pm_hash(inode, pm->cap_buckets)]; *link != 0; link = &pm->entries[*link - 1].next) {
+                struct pm_entry *e = &pm->entries[*link - 1];
+                uint32_t i = *link;
+
+                if (e->inode != inode || e->pid != pid || e->fd != fd)
+                        continue;
+                *link = e->next;
+                e->inode = 0;
+                e->next = pm->free_entry;
+                pm->free_entry = i;
+                pm->n_indexed--;
+                return;
+        }
+}
+
+/* Forget what a process held: its index entries and its fd list. */
+static void pm_proc_forget(struct procmap *pm, struct pm_proc *p) {
+        for (size_t i = 0; i < p->n_fds; i++)
+                pm_index_remove(pm, p->fds[i].inode, p->pid, p->fds[i].fd);
+        p->n_fds = 0;
+}
+
+/* ---- wanted inodes ---- */
+
 static struct pm_want *pm_want_find(const struct procmap *pm, uint32_t inode) {
         size_t i;
 
@@ -419,9 +563,16 @@ static struct pm_want *pm_want_find(const struct procmap *pm, uint32_t inode) {
         }
 }
 
-/* The wanted set of this call: unique, non-zero inodes. */
+/* A want found for the first time in this call. */
+static void pm_want_found(struct procmap *pm, struct pm_want *w) {
+        if (w->found++ == 0 && !w->orphan)
+                pm->missing--;
+}
+
+/* The wanted set of this call: unique, non-zero inodes. Orphans that are no longer asked for or
+ * whose time is up are dropped; the others mark their want. */
 static int pm_wants_build(struct procmap *pm, const uint32_t *inodes, size_t n) {
-        size_t cap;
+        size_t cap, kept = 0;
         int r;
 
         pm->n_wants = 0;
@@ -457,11 +608,24 @@ static int pm_wants_build(struct procmap *pm, const uint32_t *inodes, size_t n) 
                 pm->wants[pm->n_wants] = (struct pm_want){ .inode = inodes[k] };
                 pm->want_slots[i] = (uint32_t) ++pm->n_wants;
         }
-        pm->missing = pm->n_wants;
+
+        for (size_t i = 0; i < pm->n_orphans; i++) {
+                struct pm_want *w = pm_want_find(pm, pm->orphans[i].inode);
+
+                if (!w || pm->orphans[i].until_gen <= pm->gen)
+                        continue;
+                w->orphan = true;
+                pm->orphans[kept++] = pm->orphans[i];
+        }
+        pm->n_orphans = kept;
+
+        for (size_t i = 0; i < pm->n_wants; i++)
+                if (!pm->wants[i].orphan)
+                        pm->missing++;
         return 0;
 }
 
-/* The start time of p, read from PID/stat at most once per scan. 0 or -errno (counted). */
+/* The start time of p, read from PID/stat at most once per call. 0 or -errno (counted). */
 static int pm_proc_start(struct procmap *pm, struct pm_proc *p, struct procmap_stats *stats, uint64_t *ret) {
         char path[PM_PATH_MAX], buf[PM_FILE_MAX];
         size_t len;
@@ -483,6 +647,13 @@ static int pm_proc_start(struct procmap *pm, struct pm_proc *p, struct procmap_s
         return 0;
 }
 
+/* Whether p is still the process its last walk saw. */
+static bool pm_proc_alive(struct procmap *pm, struct pm_proc *p, struct procmap_stats *stats) {
+        uint64_t start;
+
+        return p->walked && pm_proc_start(pm, p, stats, &start) >= 0 && start == p->start_time;
+}
+
 static int pm_holder_add(struct procmap *pm, uint32_t inode, pid_t pid, int fd, uint64_t start_time) {
         int r;
 
@@ -498,62 +669,108 @@ static int pm_holder_add(struct procmap *pm, uint32_t inode, pid_t pid, int fd, 
         return 0;
 }
 
-/* Whether the cached holder h still is one: same process (pid and start time) and its fd still
- * on the same socket. */
-static struct pm_proc *pm_holder_check(struct procmap *pm, const struct pm_holder *h, struct procmap_stats *stats) {
+static int pm_fd_cmp(const void *a, const void *b) {
+        const struct pm_fd *x = a, *y = b;
+
+        return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+/* The cached fd entry of p for fd, or NULL. */
+static const struct pm_fd *pm_proc_fd(const struct pm_proc *p, int fd) {
+        size_t lo = 0, hi = p->n_fds;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (p->fds[mid].fd == fd)
+                        return &p->fds[mid];
+                if (p->fds[mid].fd < fd)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+/* Drop the socket fd of p at fd from its fd list and the index: it no longer holds inode. */
+static void pm_proc_drop_fd(struct procmap *pm, struct pm_proc *p, int fd) {
+        const struct pm_fd *f = pm_proc_fd(p, fd);
+        size_t i;
+
+        if (!f)
+                return;
+        i = (size_t) (f - p->fds);
+        pm_index_remove(pm, f->inode, p->pid, fd);
+        memmove(p->fds + i, p->fds + i + 1, (p->n_fds - i - 1) * sizeof(*p->fds));
+        p->n_fds--;
+}
+
+/* Whether fd of p still holds inode, read from its link. A denial is counted. */
+static bool pm_fd_holds(struct procmap *pm, struct pm_proc *p, int fd, uint32_t inode, struct procmap_stats *stats) {
         char path[PM_PATH_MAX], link[PM_LINK_MAX];
-        struct pm_proc *p;
-        uint64_t start;
-        uint32_t inode;
+        uint32_t now;
         size_t len;
         int r;
 
-        p = pm_proc_find(pm, h->pid);
-        if (!p || !p->walked || p->start_time != h->start_time)
-                return NULL;
-        if (pm_proc_start(pm, p, stats, &start) < 0 || start != h->start_time)
-                return NULL;
-
-        snprintf(path, sizeof(path), "%d/fd/%d", (int) h->pid, h->fd);
+        snprintf(path, sizeof(path), "%d/fd/%d", (int) p->pid, fd);
         stats->links_read++;
         r = pm_readlink(pm->proc_fd, path, link, sizeof(link), &len, stats);
-        if (r < 0) {
-                /* A closed fd is the common case; only a denial is worth counting. */
-                if (r == -EACCES || r == -EPERM)
-                        pm_count_failure(pm, p, r, stats);
-                return NULL;
-        }
-        if (proc_parse_socket_link(link, len, &inode) < 0 || inode != h->inode)
-                return NULL;
-        return p;
+        if (r == -EACCES || r == -EPERM)
+                pm_count_failure(pm, p, r, stats);
+        return r >= 0 && proc_parse_socket_link(link, len, &now) >= 0 && now == inode;
 }
 
-/* Step 1 of a scan: keep the cached holders of wanted inodes that one readlinkat() confirms. */
-static void pm_verify_cache(struct procmap *pm, struct procmap_stats *stats) {
-        size_t kept = 0;
+/* Step 2: the holders of every wanted inode, from the index. A holder counts when its process
+ * is still the one walked. The fd link itself is read again only every PM_VERIFY_SPREAD calls
+ * (for a different slice of the sockets each call): that bounds how long a change the fd count
+ * does not show (an fd number closed and reused, a socket passed on) stays unseen. */
+static int pm_lookup(struct procmap *pm, struct procmap_stats *stats) {
+        struct pm_proc *last = NULL;
+        bool last_alive = false;
+        int r;
 
-        for (size_t i = 0; i < pm->n_holders; i++) {
-                const struct pm_holder *h = &pm->holders[i];
-                struct pm_want *w;
-                struct pm_proc *p;
+        pm->n_holders = 0;
+        if (pm->cap_buckets == 0)
+                return 0;
+        for (size_t i = 0; i < pm->n_wants; i++) {
+                struct pm_want *w = &pm->wants[i];
+                bool verify = (w->inode + pm->gen) % PM_VERIFY_SPREAD == 0;
+                uint32_t k, next;
 
-                /* Not asked for any more: forget it, so the cache stays as large as one answer. */
-                w = pm_want_find(pm, h->inode);
-                if (!w)
-                        continue;
+                for (k = pm->buckets[pm_hash(w->inode, pm->cap_buckets)]; k != 0; k = next) {
+                        const struct pm_entry *e = &pm->entries[k - 1];
+                        struct pm_proc *p;
 
-                p = pm_holder_check(pm, h, stats);
-                if (!p) {
-                        stats->cache_stale++;
-                        continue;
+                        next = e->next;
+                        if (e->inode != w->inode)
+                                continue;
+                        /* Sockets of one process come in runs: look each up once per run. */
+                        if (last && last->pid == e->pid)
+                                p = last;
+                        else {
+                                p = pm_proc_find(pm, e->pid);
+                                last = p;
+                                last_alive = p && pm_proc_alive(pm, p, stats);
+                        }
+                        if (!p || !last_alive) {
+                                stats->cache_stale++;
+                                continue;
+                        }
+                        if (verify && !pm_fd_holds(pm, p, e->fd, w->inode, stats)) {
+                                /* Unlinks e only: next was read before. */
+                                stats->cache_stale++;
+                                pm_proc_drop_fd(pm, p, e->fd);
+                                continue;
+                        }
+                        r = pm_holder_add(pm, w->inode, p->pid, e->fd, p->start_time);
+                        if (r < 0)
+                                return r;
+                        stats->cache_verified++;
+                        p->holds_gen = pm->gen;
+                        pm_want_found(pm, w);
                 }
-                stats->cache_verified++;
-                if (w->found++ == 0)
-                        pm->missing--;
-                p->holds_gen = pm->gen;
-                pm->holders[kept++] = *h;
         }
-        pm->n_holders = kept;
+        return 0;
 }
 
 /* List /proc: every numeric entry is a process. Drops processes that are gone from the table. */
@@ -563,7 +780,7 @@ static int pm_list_procs(struct procmap *pm, struct procmap_stats *stats) {
         DIR *d = NULL;
         int fd, r = 0;
 
-        /* A fresh open each scan: rewinddir() on a shared fd would share the offset. */
+        /* A fresh open each call: rewinddir() on a shared fd would share the offset. */
         fd = openat(pm->proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -596,9 +813,16 @@ static int pm_list_procs(struct procmap *pm, struct procmap_stats *stats) {
         if (r < 0)
                 goto finish;
 
-        for (size_t i = 0; i < pm->n_procs; i++)
-                if (pm->procs[i].seen_gen == pm->gen)
-                        pm->procs[kept++] = pm->procs[i];
+        for (size_t i = 0; i < pm->n_procs; i++) {
+                struct pm_proc *p = &pm->procs[i];
+
+                if (p->seen_gen == pm->gen) {
+                        pm->procs[kept++] = *p;
+                        continue;
+                }
+                pm_proc_forget(pm, p);
+                free(p->fds);
+        }
         if (kept != pm->n_procs) {
                 pm->n_procs = kept;
                 r = pm_proc_rehash(pm, kept);
@@ -608,15 +832,18 @@ finish:
         return r;
 }
 
-/* Read the fd links of the directory d (an fd directory of p) and record p as holder of every
- * wanted inode. Closes d. Adds the number of fd entries to *nfds. */
-static int pm_walk_dir(struct procmap *pm, struct pm_proc *p, DIR *d, uint64_t start, struct procmap_stats *stats,
+/* Read the fd entries of the directory d (an fd directory of p) into pm->scratch. With reuse,
+ * an fd whose number held a wanted inode at the last walk is taken as unchanged without reading
+ * its link. Every wanted inode seen makes p a holder of it. Closes d. Adds the number of fd
+ * entries to *nfds. */
+static int pm_walk_dir(struct procmap *pm, struct pm_proc *p, DIR *d, bool reuse, struct procmap_stats *stats,
                        unsigned *nfds) {
         struct dirent *de;
         int r = 0;
 
         for (;;) {
                 char link[PM_LINK_MAX];
+                const struct pm_fd *old;
                 unsigned long fdnum;
                 struct pm_want *w;
                 uint32_t inode;
@@ -636,28 +863,38 @@ static int pm_walk_dir(struct procmap *pm, struct pm_proc *p, DIR *d, uint64_t s
                         continue;
                 (*nfds)++;
 
-                stats->links_read++;
-                k = pm_readlink(dirfd(d), de->d_name, link, sizeof(link), &len, stats);
-                if (k < 0) {
-                        if (pm_is_gone(k))
-                                stats->vanished++; /* closed between readdir and readlink */
-                        else {
-                                pm_count_failure(pm, p, k, stats);
-                                if (k == -EACCES || k == -EPERM)
-                                        break;
+                old = reuse ? pm_proc_fd(p, (int) fdnum) : NULL;
+                if (old && pm_want_find(pm, old->inode))
+                        inode = old->inode;
+                else {
+                        stats->links_read++;
+                        k = pm_readlink(dirfd(d), de->d_name, link, sizeof(link), &len, stats);
+                        if (k < 0) {
+                                if (pm_is_gone(k))
+                                        stats->vanished++; /* closed between readdir and readlink */
+                                else {
+                                        pm_count_failure(pm, p, k, stats);
+                                        if (k == -EACCES || k == -EPERM)
+                                                break;
+                                }
+                                continue;
                         }
-                        continue;
+                        if (proc_parse_socket_link(link, len, &inode) < 0)
+                                continue;
                 }
-                if (proc_parse_socket_link(link, len, &inode) < 0)
-                        continue;
+
+                r = array_reserve((void **) &pm->scratch, &pm->cap_scratch, pm->n_scratch + 1, sizeof(*pm->scratch));
+                if (r < 0)
+                        break;
+                pm->scratch[pm->n_scratch++] = (struct pm_fd){ .fd = (int) fdnum, .inode = inode };
+
                 w = pm_want_find(pm, inode);
                 if (!w)
                         continue;
-                r = pm_holder_add(pm, inode, p->pid, (int) fdnum, start);
+                r = pm_holder_add(pm, inode, p->pid, (int) fdnum, p->start_time);
                 if (r < 0)
                         break;
-                if (w->found++ == 0)
-                        pm->missing--;
+                pm_want_found(pm, w);
         }
         closedir(d);
         return r;
@@ -681,7 +918,7 @@ static DIR *pm_opendir(int dir_fd, const char *path) {
 
 /* A process whose main thread called pthread_exit() shows an empty /proc/PID/fd while its other
  * threads still hold every fd: read the table of the first live thread instead. */
-static int pm_walk_threads(struct procmap *pm, struct pm_proc *p, uint64_t start, struct procmap_stats *stats,
+static int pm_walk_threads(struct procmap *pm, struct pm_proc *p, bool reuse, struct procmap_stats *stats,
                            unsigned *nfds) {
         char path[PM_PATH_MAX];
         struct dirent *de;
@@ -702,18 +939,76 @@ static int pm_walk_threads(struct procmap *pm, struct pm_proc *p, uint64_t start
                 snprintf(path, sizeof(path), "%d/task/%lu/fd", (int) p->pid, tid);
                 d = pm_opendir(pm->proc_fd, path);
                 if (d)
-                        r = pm_walk_dir(pm, p, d, start, stats, nfds);
+                        r = pm_walk_dir(pm, p, d, reuse, stats, nfds);
         }
         closedir(tasks);
         return r;
 }
 
-/* List the fds of p and record it as holder of every wanted inode it has open. */
-static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, struct procmap_stats *stats) {
+/* Replace the fd list of p with pm->scratch, updating the index by the difference (both lists
+ * ascending by fd). On -ENOMEM the process is left unwalked, so that it is walked again. */
+static int pm_proc_set_fds(struct procmap *pm, struct pm_proc *p) {
+        size_t i = 0, j = 0;
+        int r;
+
+        for (size_t k = 1; k < pm->n_scratch; k++)
+                if (pm->scratch[k - 1].fd >= pm->scratch[k].fd) {
+                        /* A fake tree lists in any order; procfs lists ascending. */
+                        qsort(pm->scratch, pm->n_scratch, sizeof(*pm->scratch), pm_fd_cmp);
+                        break;
+                }
+
+        while (i < p->n_fds || j < pm->n_scratch) {
+                const struct pm_fd *o = i < p->n_fds ? &p->fds[i] : NULL;
+                const struct pm_fd *n = j < pm->n_scratch ? &pm->scratch[j] : NULL;
+
+                if (o && n && o->fd == n->fd && o->inode == n->inode) {
+                        i++, j++;
+                } else if (o && (!n || o->fd <= n->fd)) {
+                        pm_index_remove(pm, o->inode, p->pid, o->fd);
+                        i++;
+                } else {
+                        r = pm_index_add(pm, n->inode, p->pid, n->fd);
+                        if (r < 0)
+                                goto fail;
+                        j++;
+                }
+        }
+        r = array_reserve((void **) &p->fds, &p->cap_fds, pm->n_scratch, sizeof(*p->fds));
+        if (r < 0)
+                goto fail;
+        if (pm->n_scratch > 0)
+                memcpy(p->fds, pm->scratch, pm->n_scratch * sizeof(*p->fds));
+        p->n_fds = pm->n_scratch;
+        return 0;
+
+fail:
+        /* The index now holds a mix: drop every entry of this pid that either list names. */
+        for (size_t k = 0; k < pm->n_scratch; k++)
+                pm_index_remove(pm, pm->scratch[k].inode, p->pid, pm->scratch[k].fd);
+        pm_proc_forget(pm, p);
+        p->walked = false;
+        return r;
+}
+
+/* Walk the fds of p (a process whose start time is start): record it as holder of every wanted
+ * inode it has open and replace its fd list. reuse: see pm_walk_dir(). */
+static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool reuse, struct procmap_stats *stats) {
         char path[PM_PATH_MAX];
         unsigned nfds = 0;
         DIR *d;
         int r;
+
+        if (!p->walked || p->start_time != start) {
+                /* Another process (or none yet): nothing of the old one is reused. */
+                pm_proc_forget(pm, p);
+                reuse = false;
+        }
+        p->walked = true;
+        p->start_time = start;
+        p->walked_gen = pm->gen;
+        p->sweep = pm->sweep;
+        pm->n_scratch = 0;
 
         snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
         d = pm_opendir(pm->proc_fd, path);
@@ -721,97 +1016,23 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, struct
                 r = -errno;
                 if (r == -ENOMEM)
                         return r;
-                /* Not walkable: still known, so that it is not retried as new on every scan. */
-                p->walked = true;
-                p->start_time = start;
+                /* Not walkable: still known, so that it is not retried as new on every call. */
                 pm_count_failure(pm, p, r, stats);
-                return 0;
+                p->walk_fds = 0;
+                return pm_proc_set_fds(pm, p);
         }
-
-        /* From here on its old cached holders are superseded by what this walk finds. */
-        p->walked = true;
-        p->start_time = start;
-        p->walked_gen = pm->gen;
         stats->pids_walked++;
 
-        r = pm_walk_dir(pm, p, d, start, stats, &nfds);
+        r = pm_walk_dir(pm, p, d, reuse, stats, &nfds);
         if (r >= 0 && nfds == 0)
-                r = pm_walk_threads(pm, p, start, stats, &nfds);
+                r = pm_walk_threads(pm, p, reuse, stats, &nfds);
+        if (r < 0) {
+                pm_proc_forget(pm, p);
+                p->walked = false;
+                return r;
+        }
         p->walk_fds = nfds;
-        return r;
-}
-
-/* Walk the processes that need it: every new one, then known ones while an inode is missing,
- * those that already hold a wanted socket first (a leaking process tends to leak more). */
-static int pm_walk_procs(struct procmap *pm, struct procmap_stats *stats) {
-        size_t n_cached = pm->n_holders, kept = 0;
-        int r;
-
-        for (int pass = 0; pass < 3; pass++) {
-                for (size_t i = 0; i < pm->n_procs; i++) {
-                        struct pm_proc *p = &pm->procs[i];
-                        uint64_t start;
-                        bool is_new;
-
-                        if (pass > 0 && pm->missing == 0)
-                                break;
-                        if (p->walked_gen == pm->gen)
-                                continue;
-                        if (pass == 1 && p->holds_gen != pm->gen)
-                                continue;
-                        if (pm_proc_start(pm, p, stats, &start) < 0)
-                                continue;
-                        is_new = !p->walked || p->start_time != start;
-                        if ((pass == 0) != is_new)
-                                continue;
-                        r = pm_walk(pm, p, start, stats);
-                        if (r < 0)
-                                return r;
-                }
-        }
-
-        /* Drop the verified holders of processes walked again: the walk re-added them. */
-        for (size_t i = 0; i < pm->n_holders; i++) {
-                struct pm_proc *p;
-
-                if (i < n_cached) {
-                        p = pm_proc_find(pm, pm->holders[i].pid);
-                        if (p && p->walked_gen == pm->gen)
-                                continue;
-                }
-                pm->holders[kept++] = pm->holders[i];
-        }
-        pm->n_holders = kept;
-        return 0;
-}
-
-static int pm_holder_cmp(const void *a, const void *b) {
-        const struct pm_holder *x = a, *y = b;
-
-        if (x->inode != y->inode)
-                return x->inode < y->inode ? -1 : 1;
-        if (x->pid != y->pid)
-                return x->pid < y->pid ? -1 : 1;
-        return (x->fd > y->fd) - (x->fd < y->fd);
-}
-
-static int pm_info_cmp(const void *a, const void *b) {
-        const struct proc_info *x = a, *y = b;
-
-        return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-static void pm_info_clear(struct proc_info *info) {
-        free(info->comm);
-        free(info->exe);
-        free(info->unit);
-        *info = (struct proc_info){};
-}
-
-static void pm_infos_clear(struct procmap *pm) {
-        for (size_t i = 0; i < pm->n_infos; i++)
-                pm_info_clear(&pm->infos[i]);
-        pm->n_infos = 0;
+        return pm_proc_set_fds(pm, p);
 }
 
 /* Entries of PID/fd, for kernels whose procfs reports no size (before 6.2) and fake trees. */
@@ -838,6 +1059,174 @@ static unsigned pm_count_fds(struct procmap *pm, pid_t pid, struct procmap_stats
         }
         closedir(d);
         return n;
+}
+
+/* The fd count of p: the size of PID/fd on procfs (Linux >= 6.2), -1 when procfs does not tell
+ * it (older kernels report 0); a fake tree's entries are counted. */
+static long pm_fd_count(struct procmap *pm, struct pm_proc *p, struct procmap_stats *stats) {
+        char path[PM_PATH_MAX];
+        struct stat st;
+
+        if (!pm->proc_magic)
+                return (long) pm_count_fds(pm, p->pid, stats);
+        snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
+        stats->proc_entries++;
+        if (fstatat(pm->proc_fd, path, &st, 0) < 0)
+                return pm_is_gone(-errno) ? 0 : -1;
+        if (st.st_size <= 0)
+                return -1;
+        return st.st_size > LONG_MAX ? LONG_MAX : (long) st.st_size;
+}
+
+/* Step 1: walk every process never walked, or whose pid was reused. */
+static int pm_walk_new(struct procmap *pm, struct procmap_stats *stats) {
+        for (size_t i = 0; i < pm->n_procs; i++) {
+                struct pm_proc *p = &pm->procs[i];
+                uint64_t start;
+                int r;
+
+                if (pm_proc_start(pm, p, stats, &start) < 0)
+                        continue;
+                if (p->walked && p->start_time == start)
+                        continue;
+                r = pm_walk(pm, p, start, false, stats);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Step 3: re-walk the processes whose fd count changed since their last walk. holders: those
+ * that hold a wanted inode (always: they lose and gain the sockets that matter), else the others
+ * (only while an inode is missing). */
+static int pm_walk_changed(struct procmap *pm, bool holders, struct procmap_stats *stats) {
+        for (size_t i = 0; i < pm->n_procs && (holders || pm->missing > 0); i++) {
+                struct pm_proc *p = &pm->procs[i];
+                long count;
+                int r;
+
+                if (!p->walked || p->walked_gen == pm->gen || (p->holds_gen == pm->gen) != holders)
+                        continue;
+                count = pm_fd_count(pm, p, stats);
+                if (count < 0 || (unsigned long) count == p->walk_fds)
+                        continue;
+                if (!pm_proc_alive(pm, p, stats))
+                        continue;
+                r = pm_walk(pm, p, p->start_time, true, stats);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int pm_orphan_add(struct procmap *pm, uint32_t inode) {
+        int r;
+
+        r = array_reserve((void **) &pm->orphans, &pm->cap_orphans, pm->n_orphans + 1, sizeof(*pm->orphans));
+        if (r < 0)
+                return r;
+        pm->orphans[pm->n_orphans++] = (struct pm_orphan){ .inode = inode, .until_gen = pm->gen + PM_ORPHAN_CALLS };
+        return 0;
+}
+
+/* Step 4: walk the processes this sweep has not walked, for as long as the budget allows. When
+ * the sweep is complete, the inodes it did not find become orphans and the next sweep begins. */
+static int pm_sweep(struct procmap *pm, struct procmap_stats *stats) {
+        usec_t deadline = now_monotonic_usec() + PM_SWEEP_BUDGET_USEC;
+        int r;
+
+        if (!pm->sweeping) {
+                /* A new sweep: every process is walked again, whenever its last walk was. */
+                pm->sweep++;
+                pm->sweeping = true;
+        }
+
+        for (size_t i = 0; i < pm->n_procs && pm->missing > 0; i++) {
+                struct pm_proc *p = &pm->procs[i];
+
+                if (p->sweep == pm->sweep)
+                        continue;
+                if (now_monotonic_usec() >= deadline)
+                        return 0; /* the rest at the next call */
+                p->sweep = pm->sweep;
+                if (p->walked_gen == pm->gen || !pm_proc_alive(pm, p, stats))
+                        continue;
+                r = pm_walk(pm, p, p->start_time, false, stats);
+                if (r < 0)
+                        return r;
+        }
+        if (pm->missing == 0) {
+                pm->sweeping = false; /* found: an inode missing later starts a fresh sweep */
+                return 0;
+        }
+
+        /* Every process was walked in this sweep: what is still missing is held by none we can
+         * read. Searched again after PM_ORPHAN_CALLS calls. */
+        for (size_t i = 0; i < pm->n_wants; i++) {
+                struct pm_want *w = &pm->wants[i];
+
+                if (w->found > 0 || w->orphan)
+                        continue;
+                r = pm_orphan_add(pm, w->inode);
+                if (r < 0)
+                        return r;
+                w->orphan = true;
+                pm->missing--;
+        }
+        pm->sweeping = false;
+        return 0;
+}
+
+/* Drop the first n_looked_up holders (those from the index) of processes walked since: the walk
+ * re-added what they still hold. Then count again which wants are found. Returns how many of the
+ * first n_looked_up are kept (they stay first). */
+static size_t pm_drop_rewalked(struct procmap *pm, size_t n_looked_up) {
+        size_t kept = 0, kept_looked_up = 0;
+
+        for (size_t i = 0; i < pm->n_holders; i++) {
+                if (i < n_looked_up) {
+                        struct pm_proc *p = pm_proc_find(pm, pm->holders[i].pid);
+
+                        if (p && p->walked_gen == pm->gen)
+                                continue;
+                        kept_looked_up++;
+                }
+                pm->holders[kept++] = pm->holders[i];
+        }
+        pm->n_holders = kept;
+
+        pm->missing = 0;
+        for (size_t i = 0; i < pm->n_wants; i++) {
+                pm->wants[i].found = 0;
+                if (!pm->wants[i].orphan)
+                        pm->missing++;
+        }
+        for (size_t i = 0; i < pm->n_holders; i++) {
+                struct pm_want *w = pm_want_find(pm, pm->holders[i].inode);
+
+                if (w)
+                        pm_want_found(pm, w);
+        }
+        return kept_looked_up;
+}
+
+static int pm_info_cmp(const void *a, const void *b) {
+        const struct proc_info *x = a, *y = b;
+
+        return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static void pm_info_clear(struct proc_info *info) {
+        free(info->comm);
+        free(info->exe);
+        free(info->unit);
+        *info = (struct proc_info){};
+}
+
+static void pm_infos_clear(struct procmap *pm) {
+        for (size_t i = 0; i < pm->n_infos; i++)
+                pm_info_clear(&pm->infos[i]);
+        pm->n_infos = 0;
 }
 
 static unsigned pm_open_fds(struct procmap *pm, struct pm_proc *p, struct procmap_stats *stats) {
@@ -940,15 +1329,13 @@ fail:
 
 /* Sort the holders, load the info of each holder pid, drop the pids that vanished, and lay out
  * the answer per inode. */
+/* Load the info of each holder pid, drop the pids that vanished, and lay out the answer per
+ * inode: res_pids[res_off..] ascending and unique. Linear in the holders (no sort of them: there
+ * may be hundreds of thousands). */
 static int pm_build_results(struct procmap *pm, struct procmap_stats *stats) {
-        size_t kept = 0;
+        size_t off = 0;
         int r;
 
-        if (pm->n_holders > 1)
-                qsort(pm->holders, pm->n_holders, sizeof(*pm->holders), pm_holder_cmp);
-
-        /* Infos of the unique holder pids. Sorting by pid is done after, as holders are sorted
-         * by inode first. */
         for (size_t i = 0; i < pm->n_holders; i++) {
                 const struct pm_holder *h = &pm->holders[i];
                 struct proc_info *info;
@@ -971,30 +1358,39 @@ static int pm_build_results(struct procmap *pm, struct procmap_stats *stats) {
         if (pm->n_infos > 1)
                 qsort(pm->infos, pm->n_infos, sizeof(*pm->infos), pm_info_cmp);
 
-        r = array_reserve((void **) &pm->res_pids, &pm->cap_res, pm->n_holders, sizeof(*pm->res_pids));
+        /* Count, place, then fill each inode's slice in ascending pid order. */
+        for (size_t i = 0; i < pm->n_holders; i++) {
+                struct pm_want *w = pm_want_find(pm, pm->holders[i].inode);
+
+                if (w && procmap_info(pm, pm->holders[i].pid))
+                        w->res_n++;
+        }
+        for (size_t i = 0; i < pm->n_wants; i++) {
+                pm->wants[i].res_off = off;
+                off += pm->wants[i].res_n;
+                pm->wants[i].res_n = 0;
+        }
+        r = array_reserve((void **) &pm->res_pids, &pm->cap_res, off, sizeof(*pm->res_pids));
         if (r < 0)
                 return r;
         for (size_t i = 0; i < pm->n_holders; i++) {
                 const struct pm_holder *h = &pm->holders[i];
-                struct pm_want *w;
+                struct pm_want *w = pm_want_find(pm, h->inode);
+                pid_t *slice;
+                size_t k;
 
-                if (!procmap_info(pm, h->pid))
-                        continue; /* vanished: forget it */
-                /* An exact repeat can only be left over from a call that failed mid-walk. */
-                if (kept > 0 && pm_holder_cmp(&pm->holders[kept - 1], h) == 0)
-                        continue;
-                pm->holders[kept++] = *h;
-                w = pm_want_find(pm, h->inode);
-                if (!w)
-                        continue;
-                if (w->res_n == 0)
-                        w->res_off = pm->n_res;
-                else if (pm->res_pids[pm->n_res - 1] == h->pid)
+                if (!w || !procmap_info(pm, h->pid))
+                        continue; /* not asked for, or vanished: forget it */
+                slice = pm->res_pids + w->res_off;
+                for (k = w->res_n; k > 0 && slice[k - 1] > h->pid; k--)
+                        ;
+                if (k > 0 && slice[k - 1] == h->pid)
                         continue; /* two fds of one process on the same socket (dup) */
-                pm->res_pids[pm->n_res++] = h->pid;
+                memmove(slice + k + 1, slice + k, (w->res_n - k) * sizeof(*slice));
+                slice[k] = h->pid;
                 w->res_n++;
         }
-        pm->n_holders = kept;
+        pm->n_res = off;
 
         for (size_t i = 0; i < pm->n_wants; i++)
                 if (pm->wants[i].res_n == 0)
@@ -1029,9 +1425,15 @@ struct procmap *procmap_free(struct procmap *pm) {
         pm_infos_clear(pm);
         free(pm->infos);
         free(pm->res_pids);
+        free(pm->orphans);
         free(pm->wants);
         free(pm->want_slots);
         free(pm->holders);
+        free(pm->scratch);
+        free(pm->entries);
+        free(pm->buckets);
+        for (size_t i = 0; i < pm->n_procs; i++)
+                free(pm->procs[i].fds);
         free(pm->proc_slots);
         free(pm->procs);
         if (pm->proc_fd >= 0)
@@ -1042,6 +1444,7 @@ struct procmap *procmap_free(struct procmap *pm) {
 
 int procmap_resolve(struct procmap *pm, const uint32_t *inodes, size_t n, struct procmap_stats *stats) {
         struct procmap_stats dummy = {};
+        size_t n_looked_up;
         int r;
 
         if (!stats)
@@ -1050,25 +1453,34 @@ int procmap_resolve(struct procmap *pm, const uint32_t *inodes, size_t n, struct
         pm->gen++;
         pm_infos_clear(pm);
         pm->n_res = 0;
+        pm->n_holders = 0;
 
         r = pm_wants_build(pm, inodes, n);
         if (r < 0)
                 goto fail;
-        if (pm->n_wants == 0) {
-                /* Nothing asked: no /proc access at all; new processes are found next time. */
-                pm->n_holders = 0;
-                return 0;
-        }
-
-        pm_verify_cache(pm, stats);
+        if (pm->n_wants == 0)
+                return 0; /* nothing asked: no /proc access at all */
 
         r = pm_list_procs(pm, stats);
         if (r < 0)
                 goto fail;
-
-        r = pm_walk_procs(pm, stats);
+        r = pm_lookup(pm, stats);
         if (r < 0)
                 goto fail;
+        n_looked_up = pm->n_holders;
+        r = pm_walk_new(pm, stats);
+        if (r >= 0)
+                r = pm_walk_changed(pm, true, stats);
+        if (r < 0)
+                goto fail;
+        n_looked_up = pm_drop_rewalked(pm, n_looked_up);
+        if (pm->missing > 0)
+                r = pm_walk_changed(pm, false, stats);
+        if (r >= 0 && pm->missing > 0)
+                r = pm_sweep(pm, stats);
+        if (r < 0)
+                goto fail;
+        (void) pm_drop_rewalked(pm, n_looked_up);
 
         r = pm_build_results(pm, stats);
         if (r < 0)
@@ -1079,6 +1491,7 @@ fail:
         /* Answer nothing rather than half: the wanted set is cleared, the caches stay valid. */
         pm_infos_clear(pm);
         pm->n_res = 0;
+        pm->n_holders = 0;
         pm->n_wants = 0;
         if (pm->cap_want_slots > 0)
                 memset(pm->want_slots, 0, pm->cap_want_slots * sizeof(*pm->want_slots));
