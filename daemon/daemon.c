@@ -19,8 +19,9 @@ struct daemon {
         struct tracker *tracker;
         struct policy *policy;
         struct diag_set socks;
-        uint32_t *inodes; /* the inodes to resolve, reused across scans */
-        usec_t *ages;     /* CLOSE_WAIT age of socks.socks[i] */
+        struct diag_set info_socks; /* the CLOSE_WAIT dump with tcp_info, when one is needed */
+        uint32_t *inodes;           /* the inodes to resolve, reused across scans */
+        usec_t *ages;               /* CLOSE_WAIT age of socks.socks[i] */
         size_t cap_inodes, cap_ages;
         struct report report;
         bool report_valid;
@@ -29,6 +30,12 @@ struct daemon {
 };
 
 #define SCAN_STATES (DIAG_TCPF_CLOSE_WAIT | DIAG_TCPF_LISTEN | DIAG_TCPF_TIME_WAIT)
+
+/* tcp_info is needed only to date a CLOSE_WAIT socket the tracker has not seen yet. Up to this
+ * many are asked for one by one; more (the first scan of a loaded host) take one more dump of the
+ * CLOSE_WAIT sockets with tcp_info. Asking for it in every dump made each message ~3x larger and
+ * cost a tcp_get_info() per socket per scan. */
+#define INFO_QUERY_MAX 512
 
 int daemon_new(const char *proc_path, procmap_unit_fn get_unit, struct daemon **ret) {
         struct daemon *d;
@@ -64,6 +71,7 @@ struct daemon *daemon_free(struct daemon *d) {
         tracker_free(d->tracker);
         policy_free(d->policy);
         diag_set_done(&d->socks);
+        diag_set_done(&d->info_socks);
         report_done(&d->report);
         free(d->inodes);
         free(d->ages);
@@ -74,6 +82,56 @@ struct daemon *daemon_free(struct daemon *d) {
 /* A host without IPv6 answers the AF_INET6 dump with one of these: nothing to report there. */
 static bool family_unavailable(int r) {
         return r == -ENOENT || r == -EAFNOSUPPORT || r == -EPROTONOSUPPORT || r == -EOPNOTSUPP;
+}
+
+/* Give the CLOSE_WAIT sockets that the tracker does not know their tcp_info. Best effort: a
+ * socket without it is dated from this scan on, which errs on the young side. */
+static int fetch_info(struct daemon *d) {
+        size_t n_new = 0;
+        int r;
+
+        for (size_t i = 0; i < d->socks.n; i++) {
+                const struct diag_sock *s = &d->socks.socks[i];
+
+                if (s->state == TCP_CLOSE_WAIT && !tracker_contains(d->tracker, s->cookie))
+                        n_new++;
+        }
+        if (n_new == 0)
+                return 0;
+
+        if (n_new <= INFO_QUERY_MAX) {
+                for (size_t i = 0; i < d->socks.n; i++) {
+                        struct diag_sock *s = &d->socks.socks[i];
+
+                        if (s->state != TCP_CLOSE_WAIT || tracker_contains(d->tracker, s->cookie))
+                                continue;
+                        r = diag_query_info(d->diag, s);
+                        if (r == -ENOMEM)
+                                return r;
+                }
+                return 0;
+        }
+
+        diag_set_clear(&d->info_socks);
+        r = diag_dump(d->diag, AF_INET, DIAG_TCPF_CLOSE_WAIT, true, &d->info_socks);
+        if (r >= 0) {
+                r = diag_dump(d->diag, AF_INET6, DIAG_TCPF_CLOSE_WAIT, true, &d->info_socks);
+                if (r < 0 && family_unavailable(r))
+                        r = 0;
+        }
+        if (r == -ENOMEM)
+                return r;
+        for (size_t i = 0; i < d->info_socks.n; i++) {
+                const struct diag_sock *src = &d->info_socks.socks[i];
+                struct diag_sock *s = diag_set_find(&d->socks, src->cookie);
+
+                if (!s || s->state != TCP_CLOSE_WAIT)
+                        continue;
+                s->has_info = src->has_info;
+                s->last_data_recv_ms = src->last_data_recv_ms;
+                s->last_ack_recv_ms = src->last_ack_recv_ms;
+        }
+        return 0;
 }
 
 int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, struct render_scan *ret_scan) {
@@ -88,11 +146,14 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
         d->report_valid = false;
         d->proc_stats = (struct procmap_stats){};
 
-        r = diag_dump(d->diag, AF_INET, SCAN_STATES, true, &d->socks);
+        r = diag_dump(d->diag, AF_INET, SCAN_STATES, false, &d->socks);
         if (r < 0)
                 return r;
-        r = diag_dump(d->diag, AF_INET6, SCAN_STATES, true, &d->socks);
+        r = diag_dump(d->diag, AF_INET6, SCAN_STATES, false, &d->socks);
         if (r < 0 && !family_unavailable(r))
+                return r;
+        r = fetch_info(d);
+        if (r < 0)
                 return r;
 
         r = array_reserve((void **) &d->inodes, &d->cap_inodes, d->socks.n, sizeof(*d->inodes));

@@ -71,16 +71,29 @@ static size_t set_slot(const struct diag_set *set, uint64_t cookie) {
 
 static int set_rehash(struct diag_set *set, size_t cap) {
         uint64_t *h;
+        uint32_t *idx;
 
-        h = calloc(cap, sizeof(*h));
-        if (!h)
+        if (cap > UINT32_MAX)
                 return -ENOMEM;
+        h = calloc(cap, sizeof(*h));
+        idx = calloc(cap, sizeof(*idx));
+        if (!h || !idx) {
+                free(h);
+                free(idx);
+                return -ENOMEM;
+        }
         free(set->hash);
+        free(set->hash_idx);
         set->hash = h;
+        set->hash_idx = idx;
         set->hash_cap = cap;
         for (size_t i = 0; i < set->n; i++)
-                if (set->socks[i].cookie != 0)
-                        set->hash[set_slot(set, set->socks[i].cookie)] = set->socks[i].cookie;
+                if (set->socks[i].cookie != 0) {
+                        size_t slot = set_slot(set, set->socks[i].cookie);
+
+                        set->hash[slot] = set->socks[i].cookie;
+                        set->hash_idx[slot] = (uint32_t) i;
+                }
         return 0;
 }
 
@@ -126,9 +139,19 @@ int diag_set_add(struct diag_set *set, const struct diag_sock *s) {
                         return 0;
                 }
                 set->hash[slot] = s->cookie;
+                set->hash_idx[slot] = (uint32_t) set->n;
         }
         set->socks[set->n++] = *s;
         return 1;
+}
+
+struct diag_sock *diag_set_find(const struct diag_set *set, uint64_t cookie) {
+        size_t slot;
+
+        if (cookie == 0 || set->hash_cap == 0)
+                return NULL;
+        slot = set_slot(set, cookie);
+        return set->hash[slot] == cookie ? &set->socks[set->hash_idx[slot]] : NULL;
 }
 
 void diag_set_clear(struct diag_set *set) {
@@ -142,6 +165,7 @@ void diag_set_clear(struct diag_set *set) {
 void diag_set_done(struct diag_set *set) {
         free(set->socks);
         free(set->hash);
+        free(set->hash_idx);
         *set = (struct diag_set){};
 }
 
@@ -437,7 +461,16 @@ static int dump_drain(struct diag *d) {
         return 0;
 }
 
-static int send_request(struct diag *d, int family, uint32_t states, bool want_info) {
+static void put_addr(const struct diag_addr *a, __be16 *port, __be32 addr[4]) {
+        *port = htons(a->port);
+        if (a->family == AF_INET)
+                memcpy(addr, &a->v4, sizeof(a->v4));
+        else
+                memcpy(addr, &a->v6, sizeof(a->v6));
+}
+
+/* Send a dump request (one == NULL) or a request for the one socket one. */
+static int send_request(struct diag *d, int family, uint32_t states, bool want_info, const struct diag_sock *one) {
         alignas(struct nlmsghdr)
                 uint8_t buf[MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
         struct inet_diag_req_v2 *req;
@@ -449,13 +482,22 @@ static int send_request(struct diag *d, int family, uint32_t states, bool want_i
 
         nlh = mnl_nlmsg_put_header(buf);
         nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        nlh->nlmsg_flags = NLM_F_REQUEST | (one ? 0 : NLM_F_DUMP);
         nlh->nlmsg_seq = d->seq;
         req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
         req->sdiag_family = (uint8_t) family;
         req->sdiag_protocol = IPPROTO_TCP;
         req->idiag_states = states;
         req->idiag_ext = want_info ? 1u << (INET_DIAG_INFO - 1) : 0;
+        if (one) {
+                /* inet_diag_find_one_icsk(): looked up by addresses and ports, checked against
+                 * the cookie (so a socket reusing the 4-tuple is not taken for this one). */
+                put_addr(&one->local, &req->id.idiag_sport, req->id.idiag_src);
+                put_addr(&one->remote, &req->id.idiag_dport, req->id.idiag_dst);
+                req->id.idiag_if = 0;
+                req->id.idiag_cookie[0] = (uint32_t) one->cookie;
+                req->id.idiag_cookie[1] = (uint32_t) (one->cookie >> 32);
+        }
 
         do
                 n = mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len);
@@ -471,7 +513,7 @@ static int send_request(struct diag *d, int family, uint32_t states, bool want_i
 static int dump_once(struct diag *d, int family, uint32_t states, bool want_info, struct diag_set *set) {
         int r;
 
-        r = send_request(d, family, states, want_info);
+        r = send_request(d, family, states, want_info, NULL);
         if (r < 0)
                 return r;
 
@@ -518,6 +560,47 @@ int diag_dump(struct diag *d, int family, uint32_t states, bool want_info, struc
         if (r < 0)
                 return r;
         return set->n - before > INT_MAX ? INT_MAX : (int) (set->n - before);
+}
+
+int diag_query_info(struct diag *d, struct diag_sock *s) {
+        const struct nlmsghdr *nlh;
+        struct diag_sock got;
+        int n, r;
+
+        if (!d || !s || (s->local.family != AF_INET && s->local.family != AF_INET6))
+                return -EINVAL;
+        r = dump_drain(d);
+        if (r < 0)
+                return r;
+        r = send_request(d, s->local.family, UINT32_MAX, true, s);
+        if (r < 0)
+                return r;
+
+        /* The answer is one message: the socket, or NLMSG_ERROR (ENOENT: gone). */
+        n = recv_buf(d);
+        d->pending = false;
+        if (n < 0)
+                return n;
+        nlh = (const struct nlmsghdr *) (const void *) d->buf;
+        if ((size_t) n < sizeof(*nlh) || nlh->nlmsg_len > (size_t) n || !mnl_nlmsg_seq_ok(nlh, d->seq) ||
+            !mnl_nlmsg_portid_ok(nlh, d->portid))
+                return -EBADMSG;
+        if (nlh->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+                if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+                        return -EBADMSG;
+                return e->error == 0 ? -EBADMSG : netlink_errno(e->error);
+        }
+        r = diag_parse_nlmsg(nlh, &got);
+        if (r < 0)
+                return r;
+        if (got.cookie != s->cookie)
+                return -ENOENT;
+        s->has_info = got.has_info;
+        s->last_data_recv_ms = got.last_data_recv_ms;
+        s->last_ack_recv_ms = got.last_ack_recv_ms;
+        return 0;
 }
 
 /* --- addresses -------------------------------------------------------------------------------- */

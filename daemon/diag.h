@@ -50,7 +50,8 @@ struct diag_sock {
 struct diag_set {
         struct diag_sock *socks;
         size_t n, cap;
-        uint64_t *hash; /* open addressing on cookie; 0 = empty slot */
+        uint64_t *hash;     /* open addressing on cookie; 0 = empty slot */
+        uint32_t *hash_idx; /* index into socks of the cookie in the same slot */
         size_t hash_cap;
         size_t duplicates; /* messages skipped as already present */
         size_t malformed;  /* messages skipped as undecodable */
@@ -59,6 +60,9 @@ struct diag_set {
 /* Add a copy of s unless a socket with its cookie is already in the set.
  * Returns 1 if added, 0 if it was a duplicate, -ENOMEM. */
 int diag_set_add(struct diag_set *set, const struct diag_sock *s);
+
+/* The socket of the set with this cookie, or NULL (also for cookie 0, which is never indexed). */
+struct diag_sock *diag_set_find(const struct diag_set *set, uint64_t cookie);
 
 /* Empty the set, keeping its memory for the next scan. Counters are reset too. */
 void diag_set_clear(struct diag_set *set);
@@ -91,6 +95,11 @@ struct diag *diag_close(struct diag *d);
  * times (sockets already added are deduplicated). Returns the number of sockets added, or -errno
  * (-EBUSY when another dump is running on the socket, -EINTR when every retry was interrupted). */
 int diag_dump(struct diag *d, int family, uint32_t states, bool want_info, struct diag_set *set);
+
+/* Ask the kernel for the tcp_info of the one socket s (by its addresses, ports and cookie) and
+ * fill s->has_info and the two stamps. Cheaper than a dump with tcp_info when few sockets need it.
+ * Returns 0, -ENOENT when the socket is gone, or -errno. */
+int diag_query_info(struct diag *d, struct diag_sock *s);
 
 /* Format an address as ip:port, IPv6 as [addr]:port. buf must hold DIAG_ADDR_STRLEN bytes. */
 #define DIAG_ADDR_STRLEN (INET6_ADDRSTRLEN + 8)

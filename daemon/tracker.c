@@ -83,6 +83,10 @@ static struct entry *find_slot(struct entry *slots, size_t cap, uint64_t cookie)
         return &slots[i];
 }
 
+bool tracker_contains(const struct tracker *t, uint64_t cookie) {
+        return t->cap > 0 && cookie != 0 && find_slot(t->slots, t->cap, cookie)->cookie == cookie;
+}
+
 /* Make room for want entries at a load of at most 1/2. Returns 0 or -ENOMEM (table unchanged). */
 static int reserve(struct tracker *t, size_t want) {
         struct entry *slots;

@@ -10,6 +10,7 @@
  * not make every leak young again. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -34,6 +35,10 @@ struct tracker *tracker_free(struct tracker *t);
  * Sockets absent from this scan and the one before are forgotten.
  * Returns 0, or -ENOMEM (the table is then unchanged, ages undefined). */
 int tracker_observe(struct tracker *t, const struct diag_set *set, usec_t now, usec_t *ages);
+
+/* Whether the socket with this cookie is tracked: seen in CLOSE_WAIT by a recent scan, so its
+ * age no longer depends on tcp_info. */
+bool tracker_contains(const struct tracker *t, uint64_t cookie);
 
 /* How many sockets are tracked. */
 size_t tracker_size(const struct tracker *t);

@@ -805,6 +805,16 @@ static void test_set_growth(void **state) {
         assert_int_equal(set.n, MANY);
         assert_int_equal(set.duplicates, MANY);
 
+        /* Found by cookie, through every rehash; absent cookies and 0 are not. */
+        for (size_t i = 0; i < MANY; i++) {
+                struct diag_sock *f = diag_set_find(&set, many_cookie(i));
+
+                assert_non_null(f);
+                assert_ptr_equal(f, &set.socks[i]);
+        }
+        assert_null(diag_set_find(&set, many_cookie(MANY)));
+        assert_null(diag_set_find(&set, 0));
+
         /* clear keeps the memory and forgets the cookies and counters. */
         socks = set.socks;
         cap = set.cap;
@@ -822,6 +832,7 @@ static void test_set_growth(void **state) {
         assert_ptr_equal(set.socks, socks);
         assert_int_equal(set.n, MANY);
         assert_int_equal(set.duplicates, 0);
+        assert_ptr_equal(diag_set_find(&set, many_cookie(0)), &set.socks[MANY - 1]);
 
         diag_set_done(&set);
         assert_null(set.socks);

@@ -96,7 +96,11 @@ static void test_forget_after_two_misses(void **state) {
         add(&with, 8, TCP_CLOSE_WAIT, 0);
         add(&without, 8, TCP_CLOSE_WAIT, 0);
 
+        assert_false(tracker_contains(t, 7));
         observe(t, &with, 10 * SEC);
+        assert_true(tracker_contains(t, 7));
+        assert_false(tracker_contains(t, 9));
+        assert_false(tracker_contains(t, 0));
         observe(t, &without, 15 * SEC);
         assert_int_equal(tracker_size(t), 2);
         ages = observe(t, &with, 20 * SEC);
@@ -105,6 +109,7 @@ static void test_forget_after_two_misses(void **state) {
         observe(t, &without, 25 * SEC);
         observe(t, &without, 30 * SEC);
         assert_int_equal(tracker_size(t), 1);
+        assert_false(tracker_contains(t, 7));
         ages = observe(t, &with, 35 * SEC);
         assert_int_equal(ages[0], 0); /* forgotten: a new socket as far as the table knows */
         assert_int_equal(ages[1], 25 * SEC);

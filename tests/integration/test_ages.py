@@ -1,5 +1,8 @@
 """Ages of sockets first seen by a scan.
 
+With an argument N, H holds N sockets instead of 3: above 512 new CLOSE_WAIT sockets a scan
+takes their tcp_info from one more dump rather than asking socket by socket.
+
 Between T0 and T1 (time.monotonic) the test makes: 3 accepted sockets of holder H enter CLOSE_WAIT,
 2 unaccepted connections of listener B die in its queue, 2 server-side sockets of S enter
 TIME_WAIT. After ~2 s a scan runs between S0 and S1. Every reported oldest_age_s must be possible:
@@ -8,11 +11,12 @@ TIME_WAIT. After ~2 s a scan runs between S0 and S1. Every reported oldest_age_s
   TIME_WAIT (60 s minus the timer left): the same bounds, 0.1 s of slack on the upper one.
 """
 
+import sys
 import time
 
 import cwtest as t
 
-N = 3
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 M = 2
 K = 2
 SLEEP = 2.0
@@ -22,7 +26,7 @@ def build():
     h = t.Holder(t.unique_comm("cwageH"))
     b = t.Holder(t.unique_comm("cwageB"))
     s = t.Holder(t.unique_comm("cwageS"))
-    ph, pb, ps = h.listen(), b.listen(), s.listen()
+    ph, pb, ps = h.listen(backlog=max(128, N + 16)), b.listen(), s.listen()
     ch = t.connect("127.0.0.1", ph, N)
     h.call("accept", n=N)
     cs = t.connect("127.0.0.1", ps, K)
