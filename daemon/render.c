@@ -13,7 +13,7 @@
 #include "render.h"
 #include "strutil.h"
 
-#define JSON_MAX_PEERS      10
+#define JSON_MAX_PEERS      REPORT_TOP_PEERS
 #define TABLE_MAX_PEERS     3
 #define TABLE_MAX_TIME_WAIT 10 /* groups; the long tail of a busy host is one line */
 

@@ -131,22 +131,6 @@ static const struct proc_info *listener_owner(const struct report_owners *o, con
         return NULL;
 }
 
-/* (process, socket) pairs of CLOSE_WAIT sockets with an inode, sorted by process then peer. */
-struct hold {
-        const struct proc_info *info;
-        const struct diag_sock *sock;
-        struct diag_addr remote; /* unmapped */
-        usec_t age;
-};
-
-static int hold_compare(const void *a, const void *b) {
-        const struct hold *x = a, *y = b;
-
-        if (x->info->pid != y->info->pid)
-                return x->info->pid < y->info->pid ? -1 : 1;
-        return diag_addr_compare(&x->remote, &y->remote);
-}
-
 static int peer_compare(const void *a, const void *b) {
         const struct report_peer *x = a, *y = b;
 
@@ -161,6 +145,110 @@ static int age_compare_desc(const void *a, const void *b) {
         return (x < y) - (x > y);
 }
 
+/* A power of two at least twice n (open-addressing tables at most half full). */
+static size_t table_size(size_t n) {
+        size_t cap = 16;
+
+        while (cap < n * 2)
+                cap *= 2;
+        return cap;
+}
+
+static uint64_t mix64(uint64_t h) {
+        h ^= h >> 33;
+        h *= UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 33;
+        return h;
+}
+
+static size_t addr_hash(const struct diag_addr *a) {
+        uint64_t h = (uint64_t) a->family << 16 | a->port;
+        uint32_t w[4] = {};
+
+        memcpy(w, a->family == AF_INET ? (const void *) &a->v4 : (const void *) &a->v6,
+               a->family == AF_INET ? sizeof(a->v4) : sizeof(a->v6));
+        for (size_t i = 0; i < 4; i++)
+                h = mix64(h ^ ((uint64_t) w[i] << 20));
+        return (size_t) h;
+}
+
+/* The distinct peers of one process: remotes[0..n) counted into peers (at most n of them) with a
+ * table of cap slots (index + 1, zeroed by the caller). Returns how many distinct. */
+static size_t count_peers(const struct diag_addr *remotes, size_t n, uint32_t *slots, size_t cap,
+                          struct report_peer *peers) {
+        size_t n_peers = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                size_t k = addr_hash(&remotes[i]) & (cap - 1);
+
+                while (slots[k] != 0 && diag_addr_compare(&peers[slots[k] - 1].remote, &remotes[i]) != 0)
+                        k = (k + 1) & (cap - 1);
+                if (slots[k] == 0) {
+                        peers[n_peers] = (struct report_peer){ .remote = remotes[i] };
+                        slots[k] = (uint32_t) ++n_peers;
+                }
+                peers[slots[k] - 1].count++;
+        }
+        return n_peers;
+}
+
+/* Put the REPORT_TOP_PEERS largest peers first, in peer_compare() order; the rest keep no order.
+ * A full sort of a server's every client port would cost O(n log n) for ten names: this keeps the
+ * best ten at the front, insertion-sorted, and most peers cost one comparison with the tenth. */
+static void select_top_peers(struct report_peer *peers, size_t n) {
+        size_t top = n < REPORT_TOP_PEERS ? n : REPORT_TOP_PEERS;
+
+        qsort(peers, top, sizeof(*peers), peer_compare);
+        for (size_t i = top; i < n; i++) {
+                struct report_peer t;
+                size_t k;
+
+                if (peer_compare(&peers[i], &peers[top - 1]) >= 0)
+                        continue;
+                /* Takes a place in the top: the tenth goes to where this one was. */
+                t = peers[i];
+                peers[i] = peers[top - 1];
+                for (k = top - 1; k > 0 && peer_compare(&t, &peers[k - 1]) < 0; k--)
+                        peers[k] = peers[k - 1];
+                peers[k] = t;
+        }
+}
+
+/* Sort ages oldest first: an LSD radix sort on 11-bit digits, only as many as the oldest needs
+ * (4 for ages up to 200 days), with tmp as large as ages. qsort() of 100k ages was ~35M
+ * instructions per scan. */
+static void sort_ages_desc(usec_t *ages, size_t n, usec_t *tmp) {
+        usec_t max = 0, *src = ages, *dst = tmp, *swap;
+        unsigned shift;
+
+        if (n < 64) {
+                qsort(ages, n, sizeof(*ages), age_compare_desc);
+                return;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (ages[i] > max)
+                        max = ages[i];
+        for (shift = 0; shift < 64 && (max >> shift) != 0; shift += 11) {
+                size_t count[2048] = {}, pos = 0;
+
+                for (size_t i = 0; i < n; i++)
+                        count[2047 - ((src[i] >> shift) & 2047)]++;
+                for (size_t d = 0; d < 2048; d++) {
+                        size_t c = count[d];
+
+                        count[d] = pos;
+                        pos += c;
+                }
+                for (size_t i = 0; i < n; i++)
+                        dst[count[2047 - ((src[i] >> shift) & 2047)]++] = src[i];
+                swap = src;
+                src = dst;
+                dst = swap;
+        }
+        if (src != ages)
+                memcpy(ages, src, n * sizeof(*ages));
+}
+
 static int proc_compare(const void *a, const void *b) {
         const struct report_proc *x = a, *y = b;
 
@@ -169,15 +257,35 @@ static int proc_compare(const void *a, const void *b) {
         return x->info->pid < y->info->pid ? -1 : x->info->pid > y->info->pid;
 }
 
+/* The slot of info in a table of cap slots (index + 1 into procs, 0 = empty). */
+static size_t proc_slot(const uint32_t *slots, size_t cap, const struct report_proc *procs,
+                        const struct proc_info *info) {
+        size_t k = mix64((uint64_t) (uintptr_t) info) & (cap - 1);
+
+        while (slots[k] != 0 && procs[slots[k] - 1].info != info)
+                k = (k + 1) & (cap - 1);
+        return k;
+}
+
+/* Processes and their CLOSE_WAIT sockets, in O(n): count per process, place each process's
+ * sockets in one slice of the pools, then count its distinct peers in a hash table. No sort of
+ * the sockets: at 100k of them it was the largest cost of the report. */
 static int build_procs(const struct diag_set *set, const usec_t *age_usec, const struct report_owners *o,
                        struct report *r) {
-        struct hold *holds = NULL;
-        size_t n_holds = 0, cap = 0, n_procs = 0, n_peers = 0;
+        struct hold {
+                uint32_t sock; /* index into set->socks */
+                uint32_t proc; /* index into r->procs */
+        } *holds = NULL;
+        struct diag_addr *remotes = NULL;
+        uint32_t *slots = NULL, *peer_slots = NULL;
+        usec_t *age_tmp = NULL;
+        size_t n_holds = 0, cap_holds = 0, cap = 0, cap_procs = 0, max_count = 0, n_peers = 0, off = 0;
+        bool *unread = NULL;
         int ret = -ENOMEM;
 
+        /* Pass 1: the processes and how many sockets each holds. */
         for (size_t i = 0; i < set->n; i++) {
                 const struct diag_sock *s = &set->socks[i];
-                struct diag_addr remote;
                 const pid_t *pids;
                 size_t n;
 
@@ -189,73 +297,101 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
                         r->unowned_close_wait++;
                         continue;
                 }
-                remote = diag_addr_unmap(&s->remote);
                 for (size_t k = 0; k < n; k++) {
                         const struct proc_info *info = o->info(o->userdata, pids[k]);
+                        size_t slot;
 
                         if (!info)
                                 continue;
-                        if (array_reserve((void **) &holds, &cap, n_holds + 1, sizeof(*holds)) < 0)
+                        if ((r->n_procs + 1) * 2 > cap) {
+                                size_t ncap = table_size(r->n_procs + 1);
+                                uint32_t *ns = calloc(ncap, sizeof(*ns));
+
+                                if (!ns)
+                                        goto finish;
+                                for (size_t j = 0; j < r->n_procs; j++)
+                                        ns[proc_slot(ns, ncap, r->procs, r->procs[j].info)] = (uint32_t) j + 1;
+                                free(slots);
+                                slots = ns;
+                                cap = ncap;
+                        }
+                        slot = proc_slot(slots, cap, r->procs, info);
+                        if (slots[slot] == 0) {
+                                if (array_reserve((void **) &r->procs, &cap_procs, r->n_procs + 1, sizeof(*r->procs)) <
+                                    0)
+                                        goto finish;
+                                r->procs[r->n_procs] = (struct report_proc){ .info = info };
+                                slots[slot] = (uint32_t) ++r->n_procs;
+                        }
+                        r->procs[slots[slot] - 1].close_wait++;
+                        if (array_reserve((void **) &holds, &cap_holds, n_holds + 1, sizeof(*holds)) < 0)
                                 goto finish;
-                        holds[n_holds++] =
-                                (struct hold){ .info = info, .sock = s, .remote = remote, .age = age_usec[i] };
+                        holds[n_holds++] = (struct hold){ .sock = (uint32_t) i, .proc = slots[slot] - 1 };
                 }
         }
         if (n_holds == 0) {
                 ret = 0;
                 goto finish;
         }
-        qsort(holds, n_holds, sizeof(*holds), hold_compare);
 
-        for (size_t i = 0; i < n_holds; i++) {
-                if (i == 0 || holds[i].info != holds[i - 1].info)
-                        n_procs++;
-                if (i == 0 || holds[i].info != holds[i - 1].info ||
-                    diag_addr_compare(&holds[i].remote, &holds[i - 1].remote) != 0)
-                        n_peers++;
-        }
-        r->procs = calloc(n_procs, sizeof(*r->procs));
-        r->peer_pool = calloc(n_peers, sizeof(*r->peer_pool));
+        /* Pass 2: each process's ages and remotes in its own slice, in the order of the socks. */
         r->age_pool = malloc(n_holds * sizeof(*r->age_pool));
-        if (!r->procs || !r->peer_pool || !r->age_pool)
+        r->peer_pool = malloc(n_holds * sizeof(*r->peer_pool));
+        remotes = malloc(n_holds * sizeof(*remotes));
+        unread = malloc(n_holds * sizeof(*unread));
+        if (!r->age_pool || !r->peer_pool || !remotes || !unread)
                 goto finish;
+        for (size_t j = 0; j < r->n_procs; j++) {
+                struct report_proc *rp = &r->procs[j];
 
-        for (size_t i = 0, p = 0; i < n_holds; i++) {
-                struct report_proc *rp;
-                bool new_proc = i == 0 || holds[i].info != holds[i - 1].info;
-
-                if (new_proc) {
-                        rp = &r->procs[r->n_procs++];
-                        rp->info = holds[i].info;
-                        rp->peers = &r->peer_pool[p];
-                        rp->ages = &r->age_pool[i];
-                } else
-                        rp = &r->procs[r->n_procs - 1];
-
-                r->age_pool[i] = holds[i].age;
-                rp->close_wait++;
-                if (holds[i].sock->rqueue > 0)
-                        rp->unread++;
-                if (holds[i].age > rp->oldest_age_usec)
-                        rp->oldest_age_usec = holds[i].age;
-                if (new_proc || diag_addr_compare(&holds[i].remote, &holds[i - 1].remote) != 0) {
-                        rp->peers[rp->n_peers].remote = holds[i].remote;
-                        rp->n_peers++;
-                        p++;
-                }
-                rp->peers[rp->n_peers - 1].count++;
+                rp->ages = &r->age_pool[off];
+                off += rp->close_wait;
+                if (rp->close_wait > max_count)
+                        max_count = rp->close_wait;
+                rp->close_wait = 0; /* counted again as the slice fills */
         }
-        for (size_t i = 0; i < r->n_procs; i++) {
-                struct report_proc *rp = &r->procs[i];
+        for (size_t h = 0; h < n_holds; h++) {
+                const struct diag_sock *s = &set->socks[holds[h].sock];
+                struct report_proc *rp = &r->procs[holds[h].proc];
+                size_t at = (size_t) (rp->ages - r->age_pool) + rp->close_wait++;
 
-                qsort(rp->peers, rp->n_peers, sizeof(struct report_peer), peer_compare);
-                /* The policy counts the sockets older than a hold time: oldest first. */
-                qsort((usec_t *) rp->ages, rp->close_wait, sizeof(usec_t), age_compare_desc);
+                r->age_pool[at] = age_usec[holds[h].sock];
+                remotes[at] = diag_addr_unmap(&s->remote);
+                unread[at] = s->rqueue > 0;
+        }
+
+        /* Per process: unread, oldest, distinct peers, ages oldest first (the policy counts the
+         * sockets older than a hold time). */
+        peer_slots = malloc(table_size(max_count) * sizeof(*peer_slots));
+        age_tmp = malloc(max_count * sizeof(*age_tmp));
+        if (!peer_slots || !age_tmp)
+                goto finish;
+        for (size_t j = 0; j < r->n_procs; j++) {
+                struct report_proc *rp = &r->procs[j];
+                size_t first = (size_t) (rp->ages - r->age_pool), pcap = table_size(rp->close_wait);
+
+                for (size_t i = first; i < first + rp->close_wait; i++) {
+                        if (unread[i])
+                                rp->unread++;
+                        if (r->age_pool[i] > rp->oldest_age_usec)
+                                rp->oldest_age_usec = r->age_pool[i];
+                }
+                memset(peer_slots, 0, pcap * sizeof(*peer_slots));
+                rp->peers = &r->peer_pool[n_peers];
+                rp->n_peers = count_peers(&remotes[first], rp->close_wait, peer_slots, pcap, rp->peers);
+                n_peers += rp->n_peers;
+                select_top_peers(rp->peers, rp->n_peers);
+                sort_ages_desc((usec_t *) rp->ages, rp->close_wait, age_tmp);
         }
         qsort(r->procs, r->n_procs, sizeof(*r->procs), proc_compare);
         ret = 0;
 finish:
         free(holds);
+        free(slots);
+        free(peer_slots);
+        free(age_tmp);
+        free(remotes);
+        free(unread);
         return ret;
 }
 

@@ -32,13 +32,17 @@ struct report_peer {
         unsigned count;
 };
 
+/* How many of a process's peers are put in order (the JSON report shows them). */
+#define REPORT_TOP_PEERS 10
+
 struct report_proc {
         const struct proc_info *info; /* borrowed from the owners */
         unsigned close_wait;          /* CLOSE_WAIT sockets held (each counted once per process) */
         unsigned unread;              /* ... of which the application never read the EOF (Recv-Q > 0) */
         usec_t oldest_age_usec;
         const usec_t *ages;        /* the age of each of its close_wait sockets, oldest first */
-        struct report_peer *peers; /* distinct remote endpoints, largest count first */
+        struct report_peer *peers; /* distinct remote endpoints: the REPORT_TOP_PEERS largest
+                                    * first (count, then address), the rest in no order */
         size_t n_peers;
 };
 

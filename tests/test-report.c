@@ -95,6 +95,79 @@ static void build(struct diag_set *set, const struct fake_owners *fo, const usec
         free(zero);
 }
 
+/* Peers in the report's order: count descending, then address. */
+static int peer_sort_desc(const void *a, const void *b) {
+        const struct report_peer *x = a, *y = b;
+
+        if (x->count != y->count)
+                return x->count > y->count ? -1 : 1;
+        return diag_addr_compare(&x->remote, &y->remote);
+}
+static int u64_desc(const void *a, const void *b) {
+        usec_t x = *(const usec_t *) a, y = *(const usec_t *) b;
+
+        return (x < y) - (x > y);
+}
+
+/* Thousands of sockets: the top ten peers are exactly those a full sort gives, in its order, and
+ * the ages are all there, oldest first (the radix sort of large processes). */
+static void test_many_peers_and_ages(void **state) {
+        enum { BIG = 20, SINGLES = 2180, N = 822 + SINGLES }; /* 60 + 60 + 56 + 54 + ... + 22 = 822 */
+        static struct fake_hold holds[N];
+        static usec_t ages[N], want_ages[N];
+        struct fake_owners fo = { .holds = holds, .n_holds = N };
+        struct report_peer want[BIG];
+        struct diag_set set = {};
+        struct report r = {};
+        uint64_t x = 12345;
+        size_t n = 0;
+
+        fake_add_proc(&fo, 10, "big");
+        for (int k = 0; k < BIG; k++) {
+                /* 60, 60, 56, 54, ...: a tie at the top, ordered by address. */
+                unsigned count = k == 1 ? 60 : 60 - 2 * (unsigned) k;
+                char ip[32];
+
+                snprintf(ip, sizeof(ip), "10.0.%d.%d", k % 3, 200 - k);
+                want[k] = (struct report_peer){ .remote = test_addr(ip, 5432), .count = count };
+                for (unsigned c = 0; c < count && n < N; c++) {
+                        holds[n] = (struct fake_hold){ (uint32_t) (1000 + n), { 10 }, 1 };
+                        add_sock(&set, TCP_CLOSE_WAIT, (uint32_t) (1000 + n), "10.1.1.1", 80, ip, 5432, 0, 0);
+                        n++;
+                }
+        }
+        while (n < N) {
+                holds[n] = (struct fake_hold){ (uint32_t) (1000 + n), { 10 }, 1 };
+                add_sock(&set, TCP_CLOSE_WAIT, (uint32_t) (1000 + n), "10.1.1.1", 80, "192.168.7.7",
+                         (uint16_t) (10000 + n), 0, 0);
+                n++;
+        }
+        for (size_t i = 0; i < N; i++) {
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                ages[i] = (x >> 22) & ((UINT64_C(1) << 42) - 1); /* up to 50 days */
+                want_ages[i] = ages[i];
+        }
+        ages[7] = 0;
+        want_ages[7] = 0;
+        qsort(want, BIG, sizeof(want[0]), peer_sort_desc);
+        qsort(want_ages, N, sizeof(want_ages[0]), u64_desc);
+
+        build(&set, &fo, ages, &r);
+        assert_int_equal(r.n_procs, 1);
+        assert_int_equal(r.procs[0].close_wait, N);
+        assert_int_equal(r.procs[0].n_peers, BIG + SINGLES);
+        for (size_t i = 0; i < REPORT_TOP_PEERS; i++) {
+                assert_int_equal(r.procs[0].peers[i].count, want[i].count);
+                assert_true(diag_addr_equal(&r.procs[0].peers[i].remote, &want[i].remote));
+        }
+        for (size_t i = 0; i < N; i++)
+                assert_int_equal(r.procs[0].ages[i], want_ages[i]);
+        assert_int_equal(r.procs[0].oldest_age_usec, want_ages[0]);
+
+        report_done(&r);
+        diag_set_done(&set);
+}
+
 static void test_holder_counts_and_peers(void **state) {
         struct diag_set set = {};
         struct fake_hold holds[] = {
@@ -491,6 +564,7 @@ static void test_render_json_hostile(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_holder_counts_and_peers),
+                cmocka_unit_test(test_many_peers_and_ages),
                 cmocka_unit_test(test_shared_after_fork),
                 cmocka_unit_test(test_unowned),
                 cmocka_unit_test(test_backlog_attribution),
