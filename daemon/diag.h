@@ -50,8 +50,7 @@ struct diag_sock {
 struct diag_set {
         struct diag_sock *socks;
         size_t n, cap;
-        uint64_t *hash;     /* open addressing on cookie; 0 = empty slot */
-        uint32_t *hash_idx; /* index into socks of the cookie in the same slot */
+        uint32_t *hash; /* open addressing on cookie: index + 1 into socks, 0 = empty slot */
         size_t hash_cap;
         size_t duplicates; /* messages skipped as already present */
         size_t malformed;  /* messages skipped as undecodable */

@@ -80,6 +80,7 @@ struct pm_proc {
         uint64_t denied_gen;   /* counted in stats->denied in this call */
         uint64_t vanished_gen; /* counted in stats->vanished in this call */
         uint64_t info_gen;     /* call whose info load was attempted */
+        size_t info_idx;       /* with info_gen: index + 1 into infos, 0 when it vanished */
         uint64_t sweep;        /* the sweep (step 4) that last walked it */
         unsigned walk_fds;     /* fd entries its last walk saw */
         struct pm_fd *fds;     /* its socket fds at the last walk, ascending fd */
@@ -98,6 +99,8 @@ struct pm_holder {
         uint32_t inode;
         pid_t pid;
         int fd;
+        uint32_t want; /* index into wants */
+        uint32_t proc; /* index into procs (stable from pm_list_procs() to the end of the call) */
         uint64_t start_time;
 };
 
@@ -119,6 +122,7 @@ struct procmap {
         bool proc_magic; /* real procfs: stat("PID/fd").st_size is the fd count */
         procmap_unit_fn get_unit;
         uint64_t gen;
+        size_t walks;   /* processes walked in this call */
         uint64_t sweep; /* the current sweep of step 4; a process with p->sweep == sweep is done */
         bool sweeping;  /* a sweep was begun and is not complete */
 
@@ -654,17 +658,19 @@ static bool pm_proc_alive(struct procmap *pm, struct pm_proc *p, struct procmap_
         return p->walked && pm_proc_start(pm, p, stats, &start) >= 0 && start == p->start_time;
 }
 
-static int pm_holder_add(struct procmap *pm, uint32_t inode, pid_t pid, int fd, uint64_t start_time) {
+static int pm_holder_add(struct procmap *pm, const struct pm_want *w, const struct pm_proc *p, int fd) {
         int r;
 
         r = array_reserve((void **) &pm->holders, &pm->cap_holders, pm->n_holders + 1, sizeof(*pm->holders));
         if (r < 0)
                 return r;
         pm->holders[pm->n_holders++] = (struct pm_holder){
-                .inode = inode,
-                .pid = pid,
+                .inode = w->inode,
+                .pid = p->pid,
                 .fd = fd,
-                .start_time = start_time,
+                .want = (uint32_t) (w - pm->wants),
+                .proc = (uint32_t) (p - pm->procs),
+                .start_time = p->start_time,
         };
         return 0;
 }
@@ -762,7 +768,7 @@ static int pm_lookup(struct procmap *pm, struct procmap_stats *stats) {
                                 pm_proc_drop_fd(pm, p, e->fd);
                                 continue;
                         }
-                        r = pm_holder_add(pm, w->inode, p->pid, e->fd, p->start_time);
+                        r = pm_holder_add(pm, w, p, e->fd);
                         if (r < 0)
                                 return r;
                         stats->cache_verified++;
@@ -891,7 +897,7 @@ static int pm_walk_dir(struct procmap *pm, struct pm_proc *p, DIR *d, bool reuse
                 w = pm_want_find(pm, inode);
                 if (!w)
                         continue;
-                r = pm_holder_add(pm, inode, p->pid, (int) fdnum, p->start_time);
+                r = pm_holder_add(pm, w, p, (int) fdnum);
                 if (r < 0)
                         break;
                 pm_want_found(pm, w);
@@ -1007,6 +1013,7 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool r
         p->walked = true;
         p->start_time = start;
         p->walked_gen = pm->gen;
+        pm->walks++;
         p->sweep = pm->sweep;
         pm->n_scratch = 0;
 
@@ -1183,11 +1190,14 @@ static int pm_sweep(struct procmap *pm, struct procmap_stats *stats) {
 static size_t pm_drop_rewalked(struct procmap *pm, size_t n_looked_up) {
         size_t kept = 0, kept_looked_up = 0;
 
+        if (pm->walks == 0)
+                return n_looked_up; /* nothing walked: the index's answer stands, counts too */
+
         for (size_t i = 0; i < pm->n_holders; i++) {
                 if (i < n_looked_up) {
-                        struct pm_proc *p = pm_proc_find(pm, pm->holders[i].pid);
+                        const struct pm_proc *p = &pm->procs[pm->holders[i].proc];
 
-                        if (p && p->walked_gen == pm->gen)
+                        if (p->walked_gen == pm->gen)
                                 continue;
                         kept_looked_up++;
                 }
@@ -1201,12 +1211,8 @@ static size_t pm_drop_rewalked(struct procmap *pm, size_t n_looked_up) {
                 if (!pm->wants[i].orphan)
                         pm->missing++;
         }
-        for (size_t i = 0; i < pm->n_holders; i++) {
-                struct pm_want *w = pm_want_find(pm, pm->holders[i].inode);
-
-                if (w)
-                        pm_want_found(pm, w);
-        }
+        for (size_t i = 0; i < pm->n_holders; i++)
+                pm_want_found(pm, &pm->wants[pm->holders[i].want]);
         return kept_looked_up;
 }
 
@@ -1341,10 +1347,11 @@ static int pm_build_results(struct procmap *pm, struct procmap_stats *stats) {
                 struct proc_info *info;
                 struct pm_proc *p;
 
-                p = pm_proc_find(pm, h->pid);
-                if (!p || p->info_gen == pm->gen) /* loaded (or found gone) already */
+                p = &pm->procs[h->proc];
+                if (p->info_gen == pm->gen) /* loaded (or found gone) already */
                         continue;
                 p->info_gen = pm->gen;
+                p->info_idx = 0;
                 r = array_reserve((void **) &pm->infos, &pm->cap_infos, pm->n_infos + 1, sizeof(*pm->infos));
                 if (r < 0)
                         return r;
@@ -1357,14 +1364,13 @@ static int pm_build_results(struct procmap *pm, struct procmap_stats *stats) {
         }
         if (pm->n_infos > 1)
                 qsort(pm->infos, pm->n_infos, sizeof(*pm->infos), pm_info_cmp);
+        for (size_t i = 0; i < pm->n_infos; i++)
+                pm_proc_find(pm, pm->infos[i].pid)->info_idx = i + 1;
 
         /* Count, place, then fill each inode's slice in ascending pid order. */
-        for (size_t i = 0; i < pm->n_holders; i++) {
-                struct pm_want *w = pm_want_find(pm, pm->holders[i].inode);
-
-                if (w && procmap_info(pm, pm->holders[i].pid))
-                        w->res_n++;
-        }
+        for (size_t i = 0; i < pm->n_holders; i++)
+                if (pm->procs[pm->holders[i].proc].info_idx != 0)
+                        pm->wants[pm->holders[i].want].res_n++;
         for (size_t i = 0; i < pm->n_wants; i++) {
                 pm->wants[i].res_off = off;
                 off += pm->wants[i].res_n;
@@ -1375,12 +1381,12 @@ static int pm_build_results(struct procmap *pm, struct procmap_stats *stats) {
                 return r;
         for (size_t i = 0; i < pm->n_holders; i++) {
                 const struct pm_holder *h = &pm->holders[i];
-                struct pm_want *w = pm_want_find(pm, h->inode);
+                struct pm_want *w = &pm->wants[h->want];
                 pid_t *slice;
                 size_t k;
 
-                if (!w || !procmap_info(pm, h->pid))
-                        continue; /* not asked for, or vanished: forget it */
+                if (pm->procs[h->proc].info_idx == 0)
+                        continue; /* vanished: forget it */
                 slice = pm->res_pids + w->res_off;
                 for (k = w->res_n; k > 0 && slice[k - 1] > h->pid; k--)
                         ;
@@ -1451,6 +1457,7 @@ int procmap_resolve(struct procmap *pm, const uint32_t *inodes, size_t n, struct
                 stats = &dummy;
 
         pm->gen++;
+        pm->walks = 0;
         pm_infos_clear(pm);
         pm->n_res = 0;
         pm->n_holders = 0;
@@ -1511,17 +1518,9 @@ size_t procmap_holders(const struct procmap *pm, uint32_t inode, const pid_t **r
 }
 
 const struct proc_info *procmap_info(const struct procmap *pm, pid_t pid) {
-        size_t lo = 0, hi = pm->n_infos;
+        const struct pm_proc *p = pm_proc_find(pm, pid);
 
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (pm->infos[mid].pid == pid)
-                        return &pm->infos[mid];
-                if (pm->infos[mid].pid < pid)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
+        if (!p || p->info_gen != pm->gen || p->info_idx == 0 || p->info_idx > pm->n_infos)
+                return NULL;
+        return &pm->infos[p->info_idx - 1];
 }
