@@ -83,6 +83,8 @@ struct pm_proc {
         size_t info_idx;       /* with info_gen: index + 1 into infos, 0 when it vanished */
         uint64_t sweep;        /* the sweep (step 4) that last walked it */
         unsigned walk_fds;     /* fd entries its last walk saw */
+        unsigned long max_fd;  /* the highest fd number its last walk saw */
+        uint64_t tail_gen;     /* last call that walked only its new fds (pm_walk_tail()) */
         struct pm_fd *fds;     /* its socket fds at the last walk, ascending fd */
         size_t n_fds, cap_fds;
 };
@@ -119,6 +121,7 @@ struct pm_orphan {
 
 struct procmap {
         int proc_fd;
+        pid_t self;      /* getpid(): its fd directory lists the one being read */
         bool proc_magic; /* real procfs: stat("PID/fd").st_size is the fd count */
         procmap_unit_fn get_unit;
         uint64_t gen;
@@ -867,10 +870,16 @@ static int pm_walk_dir(struct procmap *pm, struct pm_proc *p, DIR *d, bool reuse
                 stats->proc_entries++;
                 if (!pm_parse_name(de->d_name, INT_MAX, &fdnum))
                         continue;
-                (*nfds)++;
 
+                /* Walking our own fds, the directory being read is one of them, only for now. */
+                if (p->pid == pm->self && (int) fdnum == dirfd(d))
+                        continue;
+                (*nfds)++;
+                if (fdnum > p->max_fd)
+                        p->max_fd = fdnum;
                 old = reuse ? pm_proc_fd(p, (int) fdnum) : NULL;
-                if (old && pm_want_find(pm, old->inode))
+                w = old ? pm_want_find(pm, old->inode) : NULL;
+                if (w)
                         inode = old->inode;
                 else {
                         stats->links_read++;
@@ -887,14 +896,13 @@ static int pm_walk_dir(struct procmap *pm, struct pm_proc *p, DIR *d, bool reuse
                         }
                         if (proc_parse_socket_link(link, len, &inode) < 0)
                                 continue;
+                        w = pm_want_find(pm, inode);
                 }
 
                 r = array_reserve((void **) &pm->scratch, &pm->cap_scratch, pm->n_scratch + 1, sizeof(*pm->scratch));
                 if (r < 0)
                         break;
                 pm->scratch[pm->n_scratch++] = (struct pm_fd){ .fd = (int) fdnum, .inode = inode };
-
-                w = pm_want_find(pm, inode);
                 if (!w)
                         continue;
                 r = pm_holder_add(pm, w, p, (int) fdnum);
@@ -997,6 +1005,57 @@ fail:
         return r;
 }
 
+/* A process that only opened fds since its last walk (a leak that grows) has them all above the
+ * highest fd number that walk saw: list from there (procfs positions an fd directory at fd + 2)
+ * and keep the rest as it was. Only when the new entries account for the whole change of the fd
+ * count (count, from stat); else, with closes and reused numbers, 0 tells the caller to walk the
+ * whole directory. 1 when done. What this cannot see (a number closed and reused while the count
+ * grew by the same amount) is caught like any other stale entry: by the verification of step 2,
+ * or by an inode that goes missing. */
+static int pm_walk_tail(struct procmap *pm, struct pm_proc *p, long count, struct procmap_stats *stats) {
+        char path[PM_PATH_MAX];
+        unsigned nfds = 0;
+        size_t n_old = p->n_fds, n_holders = pm->n_holders;
+        DIR *d;
+        int fd, r;
+
+        if (!pm->proc_magic || count <= (long) p->walk_fds || p->walk_fds == 0)
+                return 0;
+        snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
+        fd = openat(pm->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        if (lseek(fd, (off_t) p->max_fd + 3, SEEK_SET) < 0 || !(d = fdopendir(fd))) {
+                close(fd);
+                return 0;
+        }
+
+        r = array_reserve((void **) &pm->scratch, &pm->cap_scratch, n_old, sizeof(*pm->scratch));
+        if (r < 0) {
+                closedir(d);
+                return r;
+        }
+        if (n_old > 0)
+                memcpy(pm->scratch, p->fds, n_old * sizeof(*p->fds));
+        pm->n_scratch = n_old;
+        r = pm_walk_dir(pm, p, d, false, stats, &nfds);
+        if (r < 0)
+                return r;
+        if ((long) p->walk_fds + (long) nfds != count) {
+                /* Not only growth: undo and let the caller list everything. */
+                pm->n_holders = n_holders;
+                pm->n_scratch = 0;
+                return 0;
+        }
+        stats->pids_walked++;
+        p->walked_gen = pm->gen;
+        p->tail_gen = pm->gen;
+        p->sweep = pm->sweep;
+        p->walk_fds = (unsigned) count;
+        r = pm_proc_set_fds(pm, p);
+        return r < 0 ? r : 1;
+}
+
 /* Walk the fds of p (a process whose start time is start): record it as holder of every wanted
  * inode it has open and replace its fd list. reuse: see pm_walk_dir(). */
 static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool reuse, struct procmap_stats *stats) {
@@ -1015,6 +1074,7 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool r
         p->walked_gen = pm->gen;
         pm->walks++;
         p->sweep = pm->sweep;
+        p->max_fd = 0;
         pm->n_scratch = 0;
 
         snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
@@ -1119,7 +1179,9 @@ static int pm_walk_changed(struct procmap *pm, bool holders, struct procmap_stat
                         continue;
                 if (!pm_proc_alive(pm, p, stats))
                         continue;
-                r = pm_walk(pm, p, p->start_time, true, stats);
+                r = holders ? pm_walk_tail(pm, p, count, stats) : 0;
+                if (r == 0)
+                        r = pm_walk(pm, p, p->start_time, true, stats);
                 if (r < 0)
                         return r;
         }
@@ -1197,7 +1259,8 @@ static size_t pm_drop_rewalked(struct procmap *pm, size_t n_looked_up) {
                 if (i < n_looked_up) {
                         const struct pm_proc *p = &pm->procs[pm->holders[i].proc];
 
-                        if (p->walked_gen == pm->gen)
+                        /* A tail walk re-added only the new fds: the index's answer stands. */
+                        if (p->walked_gen == pm->gen && p->tail_gen != pm->gen)
                                 continue;
                         kept_looked_up++;
                 }
@@ -1413,6 +1476,7 @@ int procmap_new(const char *proc_path, procmap_unit_fn get_unit, struct procmap 
         if (!pm)
                 return -ENOMEM;
         pm->get_unit = get_unit;
+        pm->self = getpid();
         pm->proc_fd = open(proc_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (pm->proc_fd < 0) {
                 r = -errno;
