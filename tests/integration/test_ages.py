@@ -1,7 +1,8 @@
 """Ages of sockets first seen by a scan.
 
-With an argument N, H holds N sockets instead of 3: above 512 new CLOSE_WAIT sockets a scan
-takes their tcp_info from one more dump rather than asking socket by socket.
+With an argument N, H holds N sockets instead of 3: when more than 64 CLOSE_WAIT sockets are new
+and they are more than a quarter of all, a scan takes their tcp_info from one more dump rather
+than asking socket by socket.
 
 Between T0 and T1 (time.monotonic) the test makes: 3 accepted sockets of holder H enter CLOSE_WAIT,
 2 unaccepted connections of listener B die in its queue, 2 server-side sockets of S enter
