@@ -20,6 +20,7 @@ struct daemon {
         struct policy *policy;
         struct diag_set socks;
         struct diag_set info_socks; /* the CLOSE_WAIT dump with tcp_info, when one is needed */
+        bool per_family;            /* the kernel refused a dump of both families at once */
         uint32_t *inodes;           /* the inodes to resolve, reused across scans */
         usec_t *ages;               /* CLOSE_WAIT age of socks.socks[i] */
         size_t cap_inodes, cap_ages;
@@ -87,6 +88,24 @@ static bool family_unavailable(int r) {
         return r == -ENOENT || r == -EAFNOSUPPORT || r == -EPROTONOSUPPORT || r == -EOPNOTSUPP;
 }
 
+/* Dump the IPv4 and IPv6 sockets in states into set: in one walk of the kernel's tables when it
+ * takes the request for both (every kernel since 2.6 does), else one dump per family. */
+static int dump_both(struct daemon *d, uint32_t states, bool want_info, struct diag_set *set) {
+        int r;
+
+        if (!d->per_family) {
+                r = diag_dump(d->diag, AF_UNSPEC, states, want_info, set);
+                if (r != -EINVAL && r != -EOPNOTSUPP)
+                        return r;
+                d->per_family = true;
+        }
+        r = diag_dump(d->diag, AF_INET, states, want_info, set);
+        if (r < 0)
+                return r;
+        r = diag_dump(d->diag, AF_INET6, states, want_info, set);
+        return r < 0 && family_unavailable(r) ? 0 : r;
+}
+
 /* Give the CLOSE_WAIT sockets that the tracker does not know their tcp_info. Best effort: a
  * socket without it is dated from this scan on, which errs on the young side. */
 static int fetch_info(struct daemon *d) {
@@ -119,12 +138,7 @@ static int fetch_info(struct daemon *d) {
         }
 
         diag_set_clear(&d->info_socks);
-        r = diag_dump(d->diag, AF_INET, DIAG_TCPF_CLOSE_WAIT, true, &d->info_socks);
-        if (r >= 0) {
-                r = diag_dump(d->diag, AF_INET6, DIAG_TCPF_CLOSE_WAIT, true, &d->info_socks);
-                if (r < 0 && family_unavailable(r))
-                        r = 0;
-        }
+        r = dump_both(d, DIAG_TCPF_CLOSE_WAIT, true, &d->info_socks);
         if (r == -ENOMEM)
                 return r;
         for (size_t i = 0; i < d->info_socks.n; i++) {
@@ -152,11 +166,8 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
         d->report_valid = false;
         d->proc_stats = (struct procmap_stats){};
 
-        r = diag_dump(d->diag, AF_INET, SCAN_STATES, false, &d->socks);
+        r = dump_both(d, SCAN_STATES, false, &d->socks);
         if (r < 0)
-                return r;
-        r = diag_dump(d->diag, AF_INET6, SCAN_STATES, false, &d->socks);
-        if (r < 0 && !family_unavailable(r))
                 return r;
         r = fetch_info(d);
         if (r < 0)

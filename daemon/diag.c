@@ -187,7 +187,8 @@ int diag_parse_nlmsg(const struct nlmsghdr *nlh, struct diag_sock *out) {
         struct inet_diag_msg m;
         const char *p, *tail;
 
-        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+        /* The answer to a request carries its type: TCPDIAG_GETSOCK for a dump of both families. */
+        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY && nlh->nlmsg_type != TCPDIAG_GETSOCK)
                 return -EBADMSG;
         /* mnl_nlmsg_get_payload_tail() rounds nlmsg_len up to 4, so the attribute walk would read
          * up to 3 bytes past an unaligned message. inet_sk_diag_fill() only builds aligned ones. */
@@ -443,6 +444,39 @@ static void put_addr(const struct diag_addr *a, __be16 *port, __be32 addr[4]) {
                 memcpy(addr, &a->v6, sizeof(a->v6));
 }
 
+/* A dump of both families in one request: the old TCPDIAG_GETSOCK request, whose dump the kernel
+ * runs with AF_UNSPEC (inet_diag_dump_compat()), so the established hash table, shared by IPv4
+ * and IPv6, is walked once instead of once per family. */
+static int send_request_both(struct diag *d, uint32_t states, bool want_info) {
+        alignas(struct nlmsghdr)
+                uint8_t buf[MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(sizeof(struct inet_diag_req))];
+        struct inet_diag_req *req;
+        struct nlmsghdr *nlh;
+        ssize_t n;
+
+        if (++d->seq == 0)
+                d->seq = 1;
+
+        nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = TCPDIAG_GETSOCK;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        nlh->nlmsg_seq = d->seq;
+        req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+        req->idiag_family = AF_UNSPEC;
+        req->idiag_states = states;
+        req->idiag_ext = want_info ? 1u << (INET_DIAG_INFO - 1) : 0;
+
+        do
+                n = mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != nlh->nlmsg_len)
+                return -EIO;
+        d->pending = true;
+        return 0;
+}
+
 /* Send a dump request (one == NULL) or a request for the one socket one. */
 static int send_request(struct diag *d, int family, uint32_t states, bool want_info, const struct diag_sock *one) {
         alignas(struct nlmsghdr)
@@ -451,6 +485,8 @@ static int send_request(struct diag *d, int family, uint32_t states, bool want_i
         struct nlmsghdr *nlh;
         ssize_t n;
 
+        if (!one && family == AF_UNSPEC)
+                return send_request_both(d, states, want_info);
         if (++d->seq == 0)
                 d->seq = 1;
 
@@ -517,8 +553,7 @@ int diag_dump(struct diag *d, int family, uint32_t states, bool want_info, struc
 
         if (!d || !set)
                 return -EINVAL;
-        /* SOCK_DIAG_BY_FAMILY rejects AF_UNSPEC: one dump per family. */
-        if (family != AF_INET && family != AF_INET6)
+        if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
                 return -EAFNOSUPPORT;
 
         r = dump_drain(d);

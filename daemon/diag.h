@@ -89,7 +89,9 @@ int diag_open(struct diag **ret);
 /* Close; accepts NULL, returns NULL. */
 struct diag *diag_close(struct diag *d);
 
-/* Dump the TCP sockets of one family (AF_INET or AF_INET6) in the given states (DIAG_TCPF_*
+/* Dump the TCP sockets of one family (AF_INET or AF_INET6), or of both in one walk of the kernel's
+ * tables (AF_UNSPEC: the older TCPDIAG_GETSOCK request; -EINVAL or -EOPNOTSUPP where a kernel
+ * lacks it), in the given states (DIAG_TCPF_*
  * mask) into set, asking for INET_DIAG_INFO when want_info. An interrupted dump is retried a few
  * times (sockets already added are deduplicated). Returns the number of sockets added, or -errno
  * (-EBUSY when another dump is running on the socket, -EINTR when every retry was interrupted). */

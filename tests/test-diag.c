@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -964,6 +966,125 @@ static void test_dump_arguments(void **state) {
         assert_int_equal(diag_dump(NULL, AF_INET, DIAG_TCPF_CLOSE_WAIT, false, &set), -EINVAL);
 }
 
+/* --- the real kernel -------------------------------------------------------------------------- */
+
+/* A listener on addr (port 0: any), its port in *port. -1 when the family is unavailable. */
+static int real_listener(int family, const char *ip, uint16_t *port) {
+        struct sockaddr_storage ss = {};
+        socklen_t len = sizeof(ss);
+        int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+                return -1;
+        if (family == AF_INET) {
+                struct sockaddr_in *a = (struct sockaddr_in *) &ss;
+
+                a->sin_family = AF_INET;
+                inet_pton(AF_INET, ip, &a->sin_addr);
+                len = sizeof(*a);
+        } else {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *) &ss;
+
+                a->sin6_family = AF_INET6;
+                inet_pton(AF_INET6, ip, &a->sin6_addr);
+                len = sizeof(*a);
+        }
+        if (bind(fd, (struct sockaddr *) &ss, len) < 0 || listen(fd, 8) < 0) {
+                close(fd);
+                return -1;
+        }
+        len = sizeof(ss);
+        assert_int_equal(getsockname(fd, (struct sockaddr *) &ss, &len), 0);
+        *port = ntohs(family == AF_INET ? ((struct sockaddr_in *) &ss)->sin_port
+                                        : ((struct sockaddr_in6 *) &ss)->sin6_port);
+        return fd;
+}
+
+static const struct diag_sock *find_local(const struct diag_set *set, int family, uint16_t port, uint8_t state) {
+        for (size_t i = 0; i < set->n; i++)
+                if (set->socks[i].local.family == family && set->socks[i].local.port == port &&
+                    set->socks[i].state == state)
+                        return &set->socks[i];
+        return NULL;
+}
+
+/* One dump of both families (AF_UNSPEC) sees what the two per-family dumps see; the tcp_info of
+ * one socket can be asked for by its identity. Needs no privilege. */
+static void test_real_dump_and_query(void **state) {
+        struct diag_set both = {}, each = {};
+        struct diag *d = NULL;
+        uint16_t p4 = 0, p6 = 0;
+        int l4, l6, c, a;
+        struct sockaddr_in to = { .sin_family = AF_INET };
+        struct diag_sock cw, bogus;
+        const struct diag_sock *s;
+
+        l4 = real_listener(AF_INET, "127.0.0.1", &p4);
+        assert_true(l4 >= 0);
+        l6 = real_listener(AF_INET6, "::1", &p6); /* -1 without IPv6 */
+
+        /* A server-side socket in CLOSE_WAIT: accepted, then the client closes. */
+        c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(c >= 0);
+        to.sin_port = htons(p4);
+        inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+        assert_int_equal(connect(c, (struct sockaddr *) &to, sizeof(to)), 0);
+        a = accept(l4, NULL, NULL);
+        assert_true(a >= 0);
+        close(c);
+
+        assert_int_equal(diag_open(&d), 0);
+        for (int tries = 0; tries < 100; tries++) {
+                diag_set_clear(&both);
+                assert_true(diag_dump(d, AF_UNSPEC, DIAG_TCPF_LISTEN | DIAG_TCPF_CLOSE_WAIT, false, &both) >= 1);
+                if (find_local(&both, AF_INET, p4, ST_CLOSE_WAIT))
+                        break;
+                usleep(10000);
+        }
+        assert_true(diag_dump(d, AF_INET, DIAG_TCPF_LISTEN | DIAG_TCPF_CLOSE_WAIT, false, &each) >= 1);
+        assert_true(diag_dump(d, AF_INET6, DIAG_TCPF_LISTEN | DIAG_TCPF_CLOSE_WAIT, false, &each) >= 0);
+
+        assert_non_null(find_local(&both, AF_INET, p4, ST_LISTEN));
+        assert_non_null(find_local(&each, AF_INET, p4, ST_LISTEN));
+        if (l6 >= 0) {
+                assert_non_null(find_local(&both, AF_INET6, p6, ST_LISTEN));
+                assert_non_null(find_local(&each, AF_INET6, p6, ST_LISTEN));
+        }
+        s = find_local(&both, AF_INET, p4, ST_CLOSE_WAIT);
+        assert_non_null(s);
+        assert_non_null(diag_set_find(&each, s->cookie));
+        assert_false(s->has_info); /* not asked for */
+        for (size_t i = 0; i < both.n; i++) {
+                assert_true(both.socks[i].local.family == AF_INET || both.socks[i].local.family == AF_INET6);
+                assert_true(both.socks[i].state == ST_LISTEN || both.socks[i].state == ST_CLOSE_WAIT);
+        }
+
+        /* tcp_info of that one socket: the FIN arrived just now. */
+        cw = *s;
+        assert_int_equal(diag_query_info(d, &cw), 0);
+        assert_true(cw.has_info);
+        assert_true(cw.last_ack_recv_ms < 60 * 1000);
+        /* Same 4-tuple, another cookie: not this socket. */
+        bogus = *s;
+        bogus.cookie ^= 0x5a5a;
+        assert_int_equal(diag_query_info(d, &bogus), -ENOENT);
+        assert_false(bogus.has_info);
+        /* The socket still dumps after a query: the netlink socket was left usable. */
+        diag_set_clear(&each);
+        assert_true(diag_dump(d, AF_UNSPEC, DIAG_TCPF_CLOSE_WAIT, true, &each) >= 1);
+        s = find_local(&each, AF_INET, p4, ST_CLOSE_WAIT);
+        assert_non_null(s);
+        assert_true(s->has_info);
+
+        diag_close(d);
+        diag_set_done(&both);
+        diag_set_done(&each);
+        close(a);
+        close(l4);
+        if (l6 >= 0)
+                close(l6);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_v4),
@@ -989,6 +1110,7 @@ int main(void) {
                 cmocka_unit_test(test_addr_format_truncated),
                 cmocka_unit_test(test_addr_equal_any),
                 cmocka_unit_test(test_dump_arguments),
+                cmocka_unit_test(test_real_dump_and_query),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
