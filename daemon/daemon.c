@@ -19,10 +19,9 @@ struct daemon {
         struct tracker *tracker;
         struct policy *policy;
         struct diag_set socks;
-        struct diag_set info_socks; /* the CLOSE_WAIT dump with tcp_info, when one is needed */
-        bool per_family;            /* the kernel refused a dump of both families at once */
-        uint32_t *inodes;           /* the inodes to resolve, reused across scans */
-        usec_t *ages;               /* CLOSE_WAIT age of socks.socks[i] */
+        bool per_family;  /* the kernel refused a dump of both families at once */
+        uint32_t *inodes; /* the inodes to resolve, reused across scans */
+        usec_t *ages;     /* CLOSE_WAIT age of socks.socks[i] */
         size_t cap_inodes, cap_ages;
         struct report report;
         bool report_valid;
@@ -75,7 +74,6 @@ struct daemon *daemon_free(struct daemon *d) {
         tracker_free(d->tracker);
         policy_free(d->policy);
         diag_set_done(&d->socks);
-        diag_set_done(&d->info_socks);
         report_done(&d->report);
         free(d->inodes);
         free(d->ages);
@@ -88,21 +86,27 @@ static bool family_unavailable(int r) {
         return r == -ENOENT || r == -EAFNOSUPPORT || r == -EPROTONOSUPPORT || r == -EOPNOTSUPP;
 }
 
-/* Dump the IPv4 and IPv6 sockets in states into set: in one walk of the kernel's tables when it
+static int dump_plain(struct diag *diag, int family, uint32_t states, struct diag_set *set) {
+        return diag_dump(diag, family, states, false, set);
+}
+
+/* Dump the IPv4 and IPv6 sockets in states into set (info_only: fill the tcp_info of those in set
+ * already, see diag_dump_info()): in one walk of the kernel's tables when it
  * takes the request for both (every kernel since 2.6 does), else one dump per family. */
-static int dump_both(struct daemon *d, uint32_t states, bool want_info, struct diag_set *set) {
+static int dump_both(struct daemon *d, uint32_t states, bool info_only, struct diag_set *set) {
+        int (*fn)(struct diag *, int, uint32_t, struct diag_set *) = info_only ? diag_dump_info : dump_plain;
         int r;
 
         if (!d->per_family) {
-                r = diag_dump(d->diag, AF_UNSPEC, states, want_info, set);
+                r = fn(d->diag, AF_UNSPEC, states, set);
                 if (r != -EINVAL && r != -EOPNOTSUPP)
                         return r;
                 d->per_family = true;
         }
-        r = diag_dump(d->diag, AF_INET, states, want_info, set);
+        r = fn(d->diag, AF_INET, states, set);
         if (r < 0)
                 return r;
-        r = diag_dump(d->diag, AF_INET6, states, want_info, set);
+        r = fn(d->diag, AF_INET6, states, set);
         return r < 0 && family_unavailable(r) ? 0 : r;
 }
 
@@ -137,21 +141,9 @@ static int fetch_info(struct daemon *d) {
                 return 0;
         }
 
-        diag_set_clear(&d->info_socks);
-        r = dump_both(d, DIAG_TCPF_CLOSE_WAIT, true, &d->info_socks);
-        if (r == -ENOMEM)
-                return r;
-        for (size_t i = 0; i < d->info_socks.n; i++) {
-                const struct diag_sock *src = &d->info_socks.socks[i];
-                struct diag_sock *s = diag_set_find(&d->socks, src->cookie);
-
-                if (!s || s->state != TCP_CLOSE_WAIT)
-                        continue;
-                s->has_info = src->has_info;
-                s->last_data_recv_ms = src->last_data_recv_ms;
-                s->last_ack_recv_ms = src->last_ack_recv_ms;
-        }
-        return 0;
+        /* Into the set itself: a second set of 100k sockets was ~10 MiB of peak memory. */
+        r = dump_both(d, DIAG_TCPF_CLOSE_WAIT, true, &d->socks);
+        return r == -ENOMEM ? r : 0;
 }
 
 int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, struct render_scan *ret_scan) {

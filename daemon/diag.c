@@ -231,7 +231,8 @@ int diag_parse_nlmsg(const struct nlmsghdr *nlh, struct diag_sock *out) {
 
 struct buffer_ctx {
         struct diag_set *set;
-        int error; /* set by our callbacks; errno is only read for libmnl's own checks */
+        bool update_info; /* only fill the tcp_info of sockets already in set */
+        int error;        /* set by our callbacks; errno is only read for libmnl's own checks */
 };
 
 static int cb_sock(const struct nlmsghdr *nlh, void *data) {
@@ -241,6 +242,16 @@ static int cb_sock(const struct nlmsghdr *nlh, void *data) {
 
         if (diag_parse_nlmsg(nlh, &s) < 0) {
                 ctx->set->malformed++;
+                return MNL_CB_OK;
+        }
+        if (ctx->update_info) {
+                struct diag_sock *known = diag_set_find(ctx->set, s.cookie);
+
+                if (known && known->state == s.state) {
+                        known->has_info = s.has_info;
+                        known->last_data_recv_ms = s.last_data_recv_ms;
+                        known->last_ack_recv_ms = s.last_ack_recv_ms;
+                }
                 return MNL_CB_OK;
         }
         r = diag_set_add(ctx->set, &s);
@@ -320,7 +331,7 @@ static int buffer_scan(const void *buf, size_t len, uint32_t seq, bool *ret_ende
 }
 
 static int parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct diag_set *set,
-                        bool *ret_ended) {
+                        bool update_info, bool *ret_ended) {
         /* With a control array, mnl_cb_run2() ignores the types whose entry is NULL (NLMSG_NOOP)
          * and uses its defaults only past the array (NLMSG_OVERRUN: ignored). A local because
          * libmnl 1.0.4 takes it as non-const. */
@@ -328,7 +339,7 @@ static int parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t port
                 [NLMSG_ERROR] = cb_error,
                 [NLMSG_DONE] = cb_done,
         };
-        struct buffer_ctx ctx = { .set = set };
+        struct buffer_ctx ctx = { .set = set, .update_info = update_info };
         int r;
 
         *ret_ended = false;
@@ -352,7 +363,7 @@ static int parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t port
 int diag_parse_buffer(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct diag_set *set) {
         bool ended;
 
-        return parse_buffer(buf, len, seq, portid, set, &ended);
+        return parse_buffer(buf, len, seq, portid, set, false, &ended);
 }
 
 /* --- the socket ------------------------------------------------------------------------------- */
@@ -520,7 +531,8 @@ static int send_request(struct diag *d, int family, uint32_t states, bool want_i
         return 0;
 }
 
-static int dump_once(struct diag *d, int family, uint32_t states, bool want_info, struct diag_set *set) {
+static int dump_once(struct diag *d, int family, uint32_t states, bool want_info, bool update_info,
+                     struct diag_set *set) {
         int r;
 
         r = send_request(d, family, states, want_info, NULL);
@@ -536,7 +548,7 @@ static int dump_once(struct diag *d, int family, uint32_t states, bool want_info
                         r = n;
                         break;
                 }
-                r = parse_buffer(d->buf, (size_t) n, d->seq, d->portid, set, &ended);
+                r = parse_buffer(d->buf, (size_t) n, d->seq, d->portid, set, update_info, &ended);
                 if (ended)
                         d->pending = false;
         } while (r == 1);
@@ -547,7 +559,7 @@ static int dump_once(struct diag *d, int family, uint32_t states, bool want_info
         return r;
 }
 
-int diag_dump(struct diag *d, int family, uint32_t states, bool want_info, struct diag_set *set) {
+static int dump(struct diag *d, int family, uint32_t states, bool want_info, bool update_info, struct diag_set *set) {
         size_t before;
         int r;
 
@@ -562,7 +574,7 @@ int diag_dump(struct diag *d, int family, uint32_t states, bool want_info, struc
 
         before = set->n;
         for (unsigned i = 0; i < DIAG_DUMP_TRIES; i++) {
-                r = dump_once(d, family, states, want_info, set);
+                r = dump_once(d, family, states, want_info, update_info, set);
                 if (r != -EINTR)
                         break;
         }
@@ -610,6 +622,14 @@ int diag_query_info(struct diag *d, struct diag_sock *s) {
         s->last_data_recv_ms = got.last_data_recv_ms;
         s->last_ack_recv_ms = got.last_ack_recv_ms;
         return 0;
+}
+
+int diag_dump(struct diag *d, int family, uint32_t states, bool want_info, struct diag_set *set) {
+        return dump(d, family, states, want_info, false, set);
+}
+
+int diag_dump_info(struct diag *d, int family, uint32_t states, struct diag_set *set) {
+        return dump(d, family, states, true, true, set);
 }
 
 /* --- addresses -------------------------------------------------------------------------------- */

@@ -97,6 +97,10 @@ struct diag *diag_close(struct diag *d);
  * (-EBUSY when another dump is running on the socket, -EINTR when every retry was interrupted). */
 int diag_dump(struct diag *d, int family, uint32_t states, bool want_info, struct diag_set *set);
 
+/* Dump the sockets of family in states with tcp_info, and fill the tcp_info of those already in
+ * set (same cookie and state); the others are not added. Returns 0 or -errno as diag_dump(). */
+int diag_dump_info(struct diag *d, int family, uint32_t states, struct diag_set *set);
+
 /* Ask the kernel for the tcp_info of the one socket s (by its addresses, ports and cookie) and
  * fill s->has_info and the two stamps. Cheaper than a dump with tcp_info when few sockets need it.
  * Returns 0, -ENOENT when the socket is gone, or -errno. */
