@@ -3,11 +3,12 @@
  * State kept between calls: a process table (pid -> start time, the fd count and the socket fds
  * its last walk saw) and an index of every socket fd seen by any walk (inode -> pid, fd). A call
  *
- *  1. lists /proc: processes that are gone leave the table and the index; processes never seen
- *     (a new pid, or a reused pid: another start time) are walked, so a fork that shares a
- *     socket is found;
+ *  1. lists /proc: processes that are gone leave the table and the index; new pids are walked,
+ *     so a fork that shares a socket is found;
  *  2. answers every wanted inode from the index, re-verifying each holder per process (its start
- *     time, read once per call), not per socket: a socket found once costs no /proc access;
+ *     time, read once per call), not per socket: a socket found once costs no /proc access. A
+ *     holder whose pid now names another process (another start time) is walked as new; the
+ *     start time of a process is read only when it matters (a holder, a process to walk again);
  *  3. only for inodes still missing: re-walks the processes that already hold a wanted socket
  *     and whose fd count changed (a leaking process leaks more), then the other processes whose
  *     fd count changed; a re-walk reads the link of an fd only when its number did not hold a
@@ -655,10 +656,22 @@ static int pm_proc_start(struct procmap *pm, struct pm_proc *p, struct procmap_s
 }
 
 /* Whether p is still the process its last walk saw. */
-static bool pm_proc_alive(struct procmap *pm, struct pm_proc *p, struct procmap_stats *stats) {
-        uint64_t start;
+/* Whether p is still the process its last walk saw: 1 yes; 0 when its pid now names another
+ * process (*start is that one's start time, and p is marked unwalked so that step 1 walks it as
+ * new); -errno when it is gone or unreadable. Only processes that matter to a call are checked:
+ * reading every process's stat on every call was most of an idle host's scan. */
+static int pm_proc_check(struct procmap *pm, struct pm_proc *p, struct procmap_stats *stats, uint64_t *start) {
+        int r;
 
-        return p->walked && pm_proc_start(pm, p, stats, &start) >= 0 && start == p->start_time;
+        if (!p->walked)
+                return -ESRCH;
+        r = pm_proc_start(pm, p, stats, start);
+        if (r < 0)
+                return r;
+        if (*start == p->start_time)
+                return 1;
+        p->walked = false;
+        return 0;
 }
 
 static int pm_holder_add(struct procmap *pm, const struct pm_want *w, const struct pm_proc *p, int fd) {
@@ -736,6 +749,7 @@ static bool pm_fd_holds(struct procmap *pm, struct pm_proc *p, int fd, uint32_t 
 static int pm_lookup(struct procmap *pm, struct procmap_stats *stats) {
         struct pm_proc *last = NULL;
         bool last_alive = false;
+        uint64_t start;
         int r;
 
         pm->n_holders = 0;
@@ -759,7 +773,7 @@ static int pm_lookup(struct procmap *pm, struct procmap_stats *stats) {
                         else {
                                 p = pm_proc_find(pm, e->pid);
                                 last = p;
-                                last_alive = p && pm_proc_alive(pm, p, stats);
+                                last_alive = p && pm_proc_check(pm, p, stats, &start) > 0;
                         }
                         if (!p || !last_alive) {
                                 stats->cache_stale++;
@@ -1152,9 +1166,8 @@ static int pm_walk_new(struct procmap *pm, struct procmap_stats *stats) {
                 uint64_t start;
                 int r;
 
-                if (pm_proc_start(pm, p, stats, &start) < 0)
-                        continue;
-                if (p->walked && p->start_time == start)
+                /* A known pid is not checked here: see pm_proc_check(). */
+                if (p->walked || pm_proc_start(pm, p, stats, &start) < 0)
                         continue;
                 r = pm_walk(pm, p, start, false, stats);
                 if (r < 0)
@@ -1169,19 +1182,22 @@ static int pm_walk_new(struct procmap *pm, struct procmap_stats *stats) {
 static int pm_walk_changed(struct procmap *pm, bool holders, struct procmap_stats *stats) {
         for (size_t i = 0; i < pm->n_procs && (holders || pm->missing > 0); i++) {
                 struct pm_proc *p = &pm->procs[i];
+                uint64_t start;
                 long count;
-                int r;
+                int r, k;
 
                 if (!p->walked || p->walked_gen == pm->gen || (p->holds_gen == pm->gen) != holders)
                         continue;
                 count = pm_fd_count(pm, p, stats);
                 if (count < 0 || (unsigned long) count == p->walk_fds)
                         continue;
-                if (!pm_proc_alive(pm, p, stats))
+                k = pm_proc_check(pm, p, stats, &start);
+                if (k < 0)
                         continue;
-                r = holders ? pm_walk_tail(pm, p, count, stats) : 0;
+                /* Another process under the same pid: walked whole, as new. */
+                r = k > 0 && holders ? pm_walk_tail(pm, p, count, stats) : 0;
                 if (r == 0)
-                        r = pm_walk(pm, p, p->start_time, true, stats);
+                        r = pm_walk(pm, p, start, k > 0, stats);
                 if (r < 0)
                         return r;
         }
@@ -1202,6 +1218,7 @@ static int pm_orphan_add(struct procmap *pm, uint32_t inode) {
  * the sweep is complete, the inodes it did not find become orphans and the next sweep begins. */
 static int pm_sweep(struct procmap *pm, struct procmap_stats *stats) {
         usec_t deadline = now_monotonic_usec() + PM_SWEEP_BUDGET_USEC;
+        uint64_t start;
         int r;
 
         if (!pm->sweeping) {
@@ -1218,9 +1235,9 @@ static int pm_sweep(struct procmap *pm, struct procmap_stats *stats) {
                 if (now_monotonic_usec() >= deadline)
                         return 0; /* the rest at the next call */
                 p->sweep = pm->sweep;
-                if (p->walked_gen == pm->gen || !pm_proc_alive(pm, p, stats))
+                if (p->walked_gen == pm->gen || pm_proc_check(pm, p, stats, &start) < 0)
                         continue;
-                r = pm_walk(pm, p, p->start_time, false, stats);
+                r = pm_walk(pm, p, start, false, stats);
                 if (r < 0)
                         return r;
         }
