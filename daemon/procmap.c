@@ -78,15 +78,16 @@ struct pm_proc {
         uint64_t stat_gen;   /* call of stat_start/stat_err: stat is read once per call */
         uint64_t stat_start;
         int stat_err;
-        uint64_t denied_gen;   /* counted in stats->denied in this call */
-        uint64_t vanished_gen; /* counted in stats->vanished in this call */
-        uint64_t info_gen;     /* call whose info load was attempted */
-        size_t info_idx;       /* with info_gen: index + 1 into infos, 0 when it vanished */
-        uint64_t sweep;        /* the sweep (step 4) that last walked it */
-        unsigned walk_fds;     /* fd entries its last walk saw */
-        unsigned long max_fd;  /* the highest fd number its last walk saw */
-        uint64_t tail_gen;     /* last call that walked only its new fds (pm_walk_tail()) */
-        struct pm_fd *fds;     /* its socket fds at the last walk, ascending fd */
+        uint64_t denied_gen;      /* counted in stats->denied in this call */
+        uint64_t vanished_gen;    /* counted in stats->vanished in this call */
+        uint64_t info_gen;        /* call whose info load was attempted */
+        size_t info_idx;          /* with info_gen: index + 1 into infos, 0 when it vanished */
+        uint64_t sweep;           /* the sweep (step 4) that last walked it */
+        unsigned walk_fds;        /* fd entries its last walk saw */
+        unsigned long first_hole; /* the lowest fd number its last walk did not see */
+        uint64_t tail_gen;        /* last call that walked only from first_hole (pm_walk_tail()) */
+        unsigned long tail_from;  /* ... from which fd number */
+        struct pm_fd *fds;        /* its socket fds at the last walk, ascending fd */
         size_t n_fds, cap_fds;
 };
 
@@ -858,10 +859,12 @@ finish:
 /* Read the fd entries of the directory d (an fd directory of p) into pm->scratch. With reuse,
  * an fd whose number held a wanted inode at the last walk is taken as unchanged without reading
  * its link. Every wanted inode seen makes p a holder of it. Closes d. Adds the number of fd
- * entries to *nfds. */
+ * entries to *nfds; *hole, the fd number the listing begins at, becomes the first number it did
+ * not see. */
 static int pm_walk_dir(struct procmap *pm, struct pm_proc *p, DIR *d, bool reuse, struct procmap_stats *stats,
-                       unsigned *nfds) {
+                       unsigned *nfds, unsigned long *hole) {
         struct dirent *de;
+        bool dense = true;
         int r = 0;
 
         for (;;) {
@@ -889,8 +892,12 @@ static int pm_walk_dir(struct procmap *pm, struct pm_proc *p, DIR *d, bool reuse
                 if (p->pid == pm->self && (int) fdnum == dirfd(d))
                         continue;
                 (*nfds)++;
-                if (fdnum > p->max_fd)
-                        p->max_fd = fdnum;
+                /* procfs lists in ascending order: the fds from where the listing began up to the
+                 * first gap. */
+                if (dense && fdnum == *hole)
+                        (*hole)++;
+                else if (fdnum > *hole)
+                        dense = false;
                 old = reuse ? pm_proc_fd(p, (int) fdnum) : NULL;
                 w = old ? pm_want_find(pm, old->inode) : NULL;
                 if (w)
@@ -966,8 +973,12 @@ static int pm_walk_threads(struct procmap *pm, struct pm_proc *p, bool reuse, st
                         continue;
                 snprintf(path, sizeof(path), "%d/task/%lu/fd", (int) p->pid, tid);
                 d = pm_opendir(pm->proc_fd, path);
-                if (d)
-                        r = pm_walk_dir(pm, p, d, reuse, stats, nfds);
+                if (d) {
+                        unsigned long hole = 0;
+
+                        r = pm_walk_dir(pm, p, d, reuse, stats, nfds, &hole);
+                        p->first_hole = hole;
+                }
         }
         closedir(tasks);
         return r;
@@ -1019,43 +1030,46 @@ fail:
         return r;
 }
 
-/* A process that only opened fds since its last walk (a leak that grows) has them all above the
- * highest fd number that walk saw: list from there (procfs positions an fd directory at fd + 2)
- * and keep the rest as it was. Only when the new entries account for the whole change of the fd
- * count (count, from stat); else, with closes and reused numbers, 0 tells the caller to walk the
- * whole directory. 1 when done. What this cannot see (a number closed and reused while the count
- * grew by the same amount) is caught like any other stale entry: by the verification of step 2,
- * or by an inode that goes missing. */
+/* fds are handed out lowest number first, so a process that only opened fds since its last walk
+ * (a leak that grows) has them all at or above the first number that walk did not see: list from
+ * there (procfs positions an fd directory at fd + 2) and keep the fds below as they were. Taken
+ * only when the entries listed account for the whole fd count (count, from stat): the fds below
+ * were first_hole many, all open. Else 0: the caller lists the whole directory. 1 when done.
+ * What this cannot see (a number below closed and reused) is caught like any other stale entry:
+ * by the verification of step 2, or by an inode that goes missing. */
 static int pm_walk_tail(struct procmap *pm, struct pm_proc *p, long count, struct procmap_stats *stats) {
         char path[PM_PATH_MAX];
         unsigned nfds = 0;
-        size_t n_old = p->n_fds, n_holders = pm->n_holders;
+        unsigned long from = p->first_hole, hole = from;
+        size_t n_keep = 0, n_holders = pm->n_holders;
         DIR *d;
         int fd, r;
 
-        if (!pm->proc_magic || count <= (long) p->walk_fds || p->walk_fds == 0)
+        if (!pm->proc_magic || count <= (long) p->walk_fds || p->walk_fds == 0 || from > (unsigned long) count)
                 return 0;
         snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
         fd = openat(pm->proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return 0;
-        if (lseek(fd, (off_t) p->max_fd + 3, SEEK_SET) < 0 || !(d = fdopendir(fd))) {
+        if (lseek(fd, (off_t) from + 2, SEEK_SET) < 0 || !(d = fdopendir(fd))) {
                 close(fd);
                 return 0;
         }
 
-        r = array_reserve((void **) &pm->scratch, &pm->cap_scratch, n_old, sizeof(*pm->scratch));
+        while (n_keep < p->n_fds && (unsigned long) p->fds[n_keep].fd < from)
+                n_keep++;
+        r = array_reserve((void **) &pm->scratch, &pm->cap_scratch, n_keep, sizeof(*pm->scratch));
         if (r < 0) {
                 closedir(d);
                 return r;
         }
-        if (n_old > 0)
-                memcpy(pm->scratch, p->fds, n_old * sizeof(*p->fds));
-        pm->n_scratch = n_old;
-        r = pm_walk_dir(pm, p, d, false, stats, &nfds);
+        if (n_keep > 0)
+                memcpy(pm->scratch, p->fds, n_keep * sizeof(*p->fds));
+        pm->n_scratch = n_keep;
+        r = pm_walk_dir(pm, p, d, true, stats, &nfds, &hole);
         if (r < 0)
                 return r;
-        if ((long) p->walk_fds + (long) nfds != count) {
+        if ((long) from + (long) nfds != count) {
                 /* Not only growth: undo and let the caller list everything. */
                 pm->n_holders = n_holders;
                 pm->n_scratch = 0;
@@ -1064,8 +1078,10 @@ static int pm_walk_tail(struct procmap *pm, struct pm_proc *p, long count, struc
         stats->pids_walked++;
         p->walked_gen = pm->gen;
         p->tail_gen = pm->gen;
+        p->tail_from = from;
         p->sweep = pm->sweep;
         p->walk_fds = (unsigned) count;
+        p->first_hole = hole;
         r = pm_proc_set_fds(pm, p);
         return r < 0 ? r : 1;
 }
@@ -1088,7 +1104,7 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool r
         p->walked_gen = pm->gen;
         pm->walks++;
         p->sweep = pm->sweep;
-        p->max_fd = 0;
+        p->first_hole = 0;
         pm->n_scratch = 0;
 
         snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
@@ -1104,7 +1120,7 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool r
         }
         stats->pids_walked++;
 
-        r = pm_walk_dir(pm, p, d, reuse, stats, &nfds);
+        r = pm_walk_dir(pm, p, d, reuse, stats, &nfds, &p->first_hole);
         if (r >= 0 && nfds == 0)
                 r = pm_walk_threads(pm, p, reuse, stats, &nfds);
         if (r < 0) {
@@ -1276,8 +1292,10 @@ static size_t pm_drop_rewalked(struct procmap *pm, size_t n_looked_up) {
                 if (i < n_looked_up) {
                         const struct pm_proc *p = &pm->procs[pm->holders[i].proc];
 
-                        /* A tail walk re-added only the new fds: the index's answer stands. */
-                        if (p->walked_gen == pm->gen && p->tail_gen != pm->gen)
+                        /* A tail walk re-added the fds from tail_from on: below, the index's
+                         * answer stands. */
+                        if (p->walked_gen == pm->gen &&
+                            (p->tail_gen != pm->gen || (unsigned long) pm->holders[i].fd >= p->tail_from))
                                 continue;
                         kept_looked_up++;
                 }
