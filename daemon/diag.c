@@ -34,6 +34,9 @@
  * damage if the pending-dump bookkeeping below is ever wrong, instead of hanging the daemon. */
 #define DIAG_RECV_TIMEOUT_SEC 5
 
+/* Answers to earlier requests that diag_query_info() drops, at most, before giving up. */
+#define DIAG_QUERY_STALE_MAX 64
+
 /* The first set allocation; the hash table is twice as large (kept at most half full). */
 #define DIAG_SET_MIN_CAP 256
 
@@ -210,6 +213,7 @@ int diag_parse_nlmsg(const struct nlmsghdr *nlh, struct diag_sock *out) {
         s.wqueue = m.idiag_wqueue;
         s.uid = m.idiag_uid;
         s.inode = m.idiag_inode;
+        s.ifindex = m.id.idiag_if;
 
         /* The attributes, walked by hand (mnl_attr_parse() and its callback were a third of the
          * decoding cost at 100k sockets): each must have a header, a length within the message,
@@ -515,7 +519,9 @@ static int send_request(struct diag *d, int family, uint32_t states, bool want_i
                  * the cookie (so a socket reusing the 4-tuple is not taken for this one). */
                 put_addr(&one->local, &req->id.idiag_sport, req->id.idiag_src);
                 put_addr(&one->remote, &req->id.idiag_dport, req->id.idiag_dst);
-                req->id.idiag_if = 0;
+                /* A socket bound to a device (SO_BINDTODEVICE, a VRF, an IPv6 link-local
+                 * address) is found only with its device. */
+                req->id.idiag_if = one->ifindex;
                 req->id.idiag_cookie[0] = (uint32_t) one->cookie;
                 req->id.idiag_cookie[1] = (uint32_t) (one->cookie >> 32);
         }
@@ -597,15 +603,27 @@ int diag_query_info(struct diag *d, struct diag_sock *s) {
         if (r < 0)
                 return r;
 
-        /* The answer is one message: the socket, or NLMSG_ERROR (ENOENT: gone). */
-        n = recv_buf(d);
+        /* The answer is one message: the socket, or NLMSG_ERROR (ENOENT: gone). Older messages
+         * (an answer to an earlier request, read by no one) are dropped until ours comes. The
+         * answer has no NLMSG_DONE, so pending is cleared whatever happens: a drain would
+         * wait for one until the receive timeout; an answer left queued is dropped by the next
+         * query as older. */
+        for (unsigned tries = 0;; tries++) {
+                n = recv_buf(d);
+                if (n < 0) {
+                        d->pending = false;
+                        return n;
+                }
+                nlh = (const struct nlmsghdr *) (const void *) d->buf;
+                if ((size_t) n < sizeof(*nlh) || nlh->nlmsg_len > (size_t) n || !mnl_nlmsg_portid_ok(nlh, d->portid) ||
+                    tries >= DIAG_QUERY_STALE_MAX) {
+                        d->pending = false;
+                        return -EBADMSG;
+                }
+                if (mnl_nlmsg_seq_ok(nlh, d->seq))
+                        break;
+        }
         d->pending = false;
-        if (n < 0)
-                return n;
-        nlh = (const struct nlmsghdr *) (const void *) d->buf;
-        if ((size_t) n < sizeof(*nlh) || nlh->nlmsg_len > (size_t) n || !mnl_nlmsg_seq_ok(nlh, d->seq) ||
-            !mnl_nlmsg_portid_ok(nlh, d->portid))
-                return -EBADMSG;
         if (nlh->nlmsg_type == NLMSG_ERROR) {
                 const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 

@@ -40,6 +40,7 @@ struct diag_sock {
         uint32_t wqueue;
         uint32_t uid;               /* idiag_uid */
         uint32_t inode;             /* 0: no file (in an accept queue, or TIME_WAIT) */
+        uint32_t ifindex;           /* idiag_if: the device it is bound to, 0 for none */
         bool has_info;              /* INET_DIAG_INFO present and long enough for the two stamps */
         uint32_t last_data_recv_ms; /* tcpi_last_data_recv */
         uint32_t last_ack_recv_ms;  /* tcpi_last_ack_recv */

@@ -9,13 +9,17 @@
  *     time, read once per call), not per socket: a socket found once costs no /proc access. A
  *     holder whose pid now names another process (another start time) is walked as new; the
  *     start time of a process is read only when it matters (a holder, a process to walk again);
- *  3. only for inodes still missing: re-walks the processes that already hold a wanted socket
- *     and whose fd count changed (a leaking process leaks more), then the other processes whose
- *     fd count changed; a re-walk reads the link of an fd only when its number did not hold a
- *     wanted socket before;
- *  4. if some inode is still missing: walks every other process, within a time budget per call
- *     (continued by the next call), and an inode that a whole sweep did not find is left alone
- *     for a while (held by no process, in flight in SCM_RIGHTS, or by a process we may not read).
+ *  3. re-walks the holders of wanted inodes whose fd count changed (a leaking process leaks
+ *     more), listing a growing one only from the first fd number its last walk did not see;
+ *     then, while some inode is missing, the other processes whose fd count changed. A re-walk
+ *     reads the link of an fd only when its number did not hold a wanted socket before;
+ *  4. if some inode is still missing: walks whole every process (the sweep), within a time
+ *     budget per call (continued by the next call). An inode missing since before the sweep
+ *     began that no process had when it was walked is left alone for a while (held by no
+ *     process, in flight in SCM_RIGHTS, or by a process we may not read).
+ *
+ * A cached holder's fd is read again once in PM_VERIFY_SPREAD calls (step 2), so a number
+ * closed and reused is seen in time even when the fd count does not change.
  *
  * Everything is addressed relative to one directory fd, so tests point it at a fake tree.
  *
@@ -112,6 +116,7 @@ struct pm_want {
         uint32_t inode;
         uint32_t found; /* holders found in this call */
         bool orphan;    /* not searched in steps 3 and 4 */
+        bool pending;   /* in pm->pending */
         size_t res_off; /* holders of the last resolve: res_pids[res_off .. +res_n] */
         size_t res_n;
 };
@@ -121,15 +126,22 @@ struct pm_orphan {
         uint64_t until_gen; /* searched again from this call on */
 };
 
+struct pm_missing {
+        uint32_t inode;
+        uint64_t since_gen; /* the first call of a run of calls in which it was missing */
+};
+
 struct procmap {
         int proc_fd;
         pid_t self;      /* getpid(): its fd directory lists the one being read */
         bool proc_magic; /* real procfs: stat("PID/fd").st_size is the fd count */
         procmap_unit_fn get_unit;
         uint64_t gen;
-        size_t walks;   /* processes walked in this call */
-        uint64_t sweep; /* the current sweep of step 4; a process with p->sweep == sweep is done */
-        bool sweeping;  /* a sweep was begun and is not complete */
+        size_t walks;       /* processes walked in this call */
+        uint64_t sweep;     /* the current sweep of step 4; a process with p->sweep == sweep is done */
+        bool sweeping;      /* a sweep was begun and is not complete */
+        uint64_t sweep_gen; /* the call that began it */
+        usec_t sweep_budget;
 
         struct pm_proc *procs;
         size_t n_procs, cap_procs;
@@ -157,6 +169,8 @@ struct procmap {
 
         struct pm_orphan *orphans;
         size_t n_orphans, cap_orphans;
+        struct pm_missing *pending; /* inodes missing at a sweep, kept while they are missing */
+        size_t n_pending, cap_pending;
 
         pid_t *res_pids;
         size_t n_res, cap_res;
@@ -656,7 +670,6 @@ static int pm_proc_start(struct procmap *pm, struct pm_proc *p, struct procmap_s
         return 0;
 }
 
-/* Whether p is still the process its last walk saw. */
 /* Whether p is still the process its last walk saw: 1 yes; 0 when its pid now names another
  * process (*start is that one's start time, and p is marked unwalked so that step 1 walks it as
  * new); -errno when it is gone or unreadable. Only processes that matter to a call are checked:
@@ -849,7 +862,9 @@ static int pm_list_procs(struct procmap *pm, struct procmap_stats *stats) {
         }
         if (kept != pm->n_procs) {
                 pm->n_procs = kept;
-                r = pm_proc_rehash(pm, kept);
+                /* Same size: the table is only rebuilt, so this cannot fail and leave slots
+                 * pointing past the compacted table. */
+                r = pm_proc_rehash(pm, pm->cap_proc_slots / 2);
         }
 finish:
         closedir(d);
@@ -1035,8 +1050,9 @@ fail:
  * there (procfs positions an fd directory at fd + 2) and keep the fds below as they were. Taken
  * only when the entries listed account for the whole fd count (count, from stat): the fds below
  * were first_hole many, all open. Else 0: the caller lists the whole directory. 1 when done.
- * What this cannot see (a number below closed and reused) is caught like any other stale entry:
- * by the verification of step 2, or by an inode that goes missing. */
+ * What this cannot see, a number below closed and reused for a new socket, leaves that socket
+ * missing: the sweep (step 4) walks the process whole. A number below that held a wanted socket
+ * is read again by the verification of step 2. */
 static int pm_walk_tail(struct procmap *pm, struct pm_proc *p, long count, struct procmap_stats *stats) {
         char path[PM_PATH_MAX];
         unsigned nfds = 0;
@@ -1075,11 +1091,12 @@ static int pm_walk_tail(struct procmap *pm, struct pm_proc *p, long count, struc
                 pm->n_scratch = 0;
                 return 0;
         }
+        /* Not a sweep's walk: numbers below from, closed and reused, were not read. */
         stats->pids_walked++;
+        pm->walks++;
         p->walked_gen = pm->gen;
         p->tail_gen = pm->gen;
         p->tail_from = from;
-        p->sweep = pm->sweep;
         p->walk_fds = (unsigned) count;
         p->first_hole = hole;
         r = pm_proc_set_fds(pm, p);
@@ -1102,6 +1119,7 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool r
         p->walked = true;
         p->start_time = start;
         p->walked_gen = pm->gen;
+        p->tail_gen = 0; /* read whole: every answer of the index for it is superseded */
         pm->walks++;
         p->sweep = pm->sweep;
         p->first_hole = 0;
@@ -1230,17 +1248,44 @@ static int pm_orphan_add(struct procmap *pm, uint32_t inode) {
         return 0;
 }
 
-/* Step 4: walk the processes this sweep has not walked, for as long as the budget allows. When
- * the sweep is complete, the inodes it did not find become orphans and the next sweep begins. */
+/* Step 4: walk whole the processes this sweep has not walked, for as long as the budget allows;
+ * the sweep goes on at the next call. An inode missing since before the sweep began, that no
+ * process had when it was walked, is held by none we can read: when the sweep is complete it
+ * becomes an orphan (left alone for PM_ORPHAN_CALLS calls). An inode that went missing after the
+ * sweep began waits for the next sweep. */
 static int pm_sweep(struct procmap *pm, struct procmap_stats *stats) {
-        usec_t deadline = now_monotonic_usec() + PM_SWEEP_BUDGET_USEC;
+        usec_t deadline = now_monotonic_usec() + pm->sweep_budget;
+        size_t kept = 0, walked = 0;
         uint64_t start;
         int r;
+
+        /* Since when each missing inode is missing. */
+        for (size_t i = 0; i < pm->n_pending; i++) {
+                struct pm_want *w = pm_want_find(pm, pm->pending[i].inode);
+
+                if (!w || w->found > 0 || w->orphan)
+                        continue;
+                w->pending = true;
+                pm->pending[kept++] = pm->pending[i];
+        }
+        pm->n_pending = kept;
+        for (size_t i = 0; i < pm->n_wants; i++) {
+                struct pm_want *w = &pm->wants[i];
+
+                if (w->found > 0 || w->orphan || w->pending)
+                        continue;
+                r = array_reserve((void **) &pm->pending, &pm->cap_pending, pm->n_pending + 1, sizeof(*pm->pending));
+                if (r < 0)
+                        return r;
+                pm->pending[pm->n_pending++] = (struct pm_missing){ .inode = w->inode, .since_gen = pm->gen };
+                w->pending = true;
+        }
 
         if (!pm->sweeping) {
                 /* A new sweep: every process is walked again, whenever its last walk was. */
                 pm->sweep++;
                 pm->sweeping = true;
+                pm->sweep_gen = pm->gen;
         }
 
         for (size_t i = 0; i < pm->n_procs && pm->missing > 0; i++) {
@@ -1248,34 +1293,35 @@ static int pm_sweep(struct procmap *pm, struct procmap_stats *stats) {
 
                 if (p->sweep == pm->sweep)
                         continue;
-                if (now_monotonic_usec() >= deadline)
+                /* At least one process per call, so that a sweep always ends. */
+                if (walked > 0 && now_monotonic_usec() >= deadline)
                         return 0; /* the rest at the next call */
+                walked++;
                 p->sweep = pm->sweep;
-                if (p->walked_gen == pm->gen || pm_proc_check(pm, p, stats, &start) < 0)
+                /* Read whole in this call already: as good as the sweep's own walk. */
+                if ((p->walked_gen == pm->gen && p->tail_gen != pm->gen) || pm_proc_check(pm, p, stats, &start) < 0)
                         continue;
                 r = pm_walk(pm, p, start, false, stats);
                 if (r < 0)
                         return r;
         }
-        if (pm->missing == 0) {
-                pm->sweeping = false; /* found: an inode missing later starts a fresh sweep */
+        pm->sweeping = false;
+        if (pm->missing == 0)
                 return 0;
-        }
 
-        /* Every process was walked in this sweep: what is still missing is held by none we can
-         * read. Searched again after PM_ORPHAN_CALLS calls. */
-        for (size_t i = 0; i < pm->n_wants; i++) {
-                struct pm_want *w = &pm->wants[i];
+        for (size_t i = 0; i < pm->n_pending; i++) {
+                struct pm_want *w = pm_want_find(pm, pm->pending[i].inode);
 
-                if (w->found > 0 || w->orphan)
+                if (!w || w->found > 0 || w->orphan)
                         continue;
+                if (pm->pending[i].since_gen > pm->sweep_gen)
+                        continue; /* for the next sweep, which begins at the next call */
                 r = pm_orphan_add(pm, w->inode);
                 if (r < 0)
                         return r;
                 w->orphan = true;
                 pm->missing--;
         }
-        pm->sweeping = false;
         return 0;
 }
 
@@ -1431,8 +1477,6 @@ fail:
         return -ENOMEM;
 }
 
-/* Sort the holders, load the info of each holder pid, drop the pids that vanished, and lay out
- * the answer per inode. */
 /* Load the info of each holder pid, drop the pids that vanished, and lay out the answer per
  * inode: res_pids[res_off..] ascending and unique. Linear in the holders (no sort of them: there
  * may be hundreds of thousands). */
@@ -1512,6 +1556,7 @@ int procmap_new(const char *proc_path, procmap_unit_fn get_unit, struct procmap 
                 return -ENOMEM;
         pm->get_unit = get_unit;
         pm->self = getpid();
+        pm->sweep_budget = PM_SWEEP_BUDGET_USEC;
         pm->proc_fd = open(proc_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (pm->proc_fd < 0) {
                 r = -errno;
@@ -1531,6 +1576,7 @@ struct procmap *procmap_free(struct procmap *pm) {
         free(pm->infos);
         free(pm->res_pids);
         free(pm->orphans);
+        free(pm->pending);
         free(pm->wants);
         free(pm->want_slots);
         free(pm->holders);
@@ -1584,6 +1630,11 @@ int procmap_resolve(struct procmap *pm, const uint32_t *inodes, size_t n, struct
                 r = pm_walk_changed(pm, false, stats);
         if (r >= 0 && pm->missing > 0)
                 r = pm_sweep(pm, stats);
+        else if (r >= 0) {
+                /* Nothing missing: a sweep begun earlier would be stale by the next need. */
+                pm->sweeping = false;
+                pm->n_pending = 0;
+        }
         if (r < 0)
                 goto fail;
         (void) pm_drop_rewalked(pm, n_looked_up);
@@ -1602,6 +1653,10 @@ fail:
         if (pm->cap_want_slots > 0)
                 memset(pm->want_slots, 0, pm->cap_want_slots * sizeof(*pm->want_slots));
         return r;
+}
+
+void procmap_set_sweep_budget(struct procmap *pm, usec_t budget) {
+        pm->sweep_budget = budget;
 }
 
 size_t procmap_holders(const struct procmap *pm, uint32_t inode, const pid_t **ret) {

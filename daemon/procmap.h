@@ -2,16 +2,19 @@
  * each holder (comm, exe, uid, unit, open fds, fd limit).
  *
  * The walk of /proc is the expensive part of a scan, so the map is built to be repeated every few
- * seconds: holders found once are cached (inode -> (pid, start time, fd)) and re-verified with a
- * single readlinkat() each; /proc is walked again only for inodes not in the cache and for
- * processes not seen before. Processes that vanish mid-walk (ENOENT, ESRCH) or deny access
- * (EACCES, EPERM) are skipped and counted, never fatal. */
+ * seconds: every socket fd a walk sees is indexed (inode -> pid, fd), holders are re-verified per
+ * process (start time), and /proc is walked again only for what changed: new processes, holders
+ * whose fd count changed, and the other processes while some inode has no holder (procmap.c tells
+ * the steps). Processes that vanish mid-walk (ENOENT, ESRCH) or deny access (EACCES, EPERM) are
+ * skipped and counted, never fatal. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "util.h"
 
 /* What is known about one process holding a socket. Strings are escaped for display. */
 struct proc_info {
@@ -31,8 +34,8 @@ struct procmap_stats {
         unsigned long proc_entries;   /* /proc entries read: directory entries, files and links */
         unsigned long pids_walked;    /* processes whose fd directory was listed */
         unsigned long links_read;     /* readlinkat() calls on fd entries */
-        unsigned long cache_verified; /* cached holders confirmed with one readlinkat() */
-        unsigned long cache_stale;    /* cached holders that no longer held the inode */
+        unsigned long cache_verified; /* holders answered from the index (process still the same) */
+        unsigned long cache_stale;    /* index entries dropped: process gone or reused, fd changed */
         unsigned long vanished;       /* processes or fds gone mid-walk (ENOENT, ESRCH) */
         unsigned long denied;         /* processes whose fds could not be read (EACCES, EPERM) */
         unsigned long unresolved;     /* inodes asked for and held by no readable process */
@@ -55,13 +58,16 @@ struct procmap *procmap_free(struct procmap *pm);
 /* Find every process holding each of the n inodes (0 entries and repeats are ignored) and load
  * the proc_info of every holder (fresh on each call: fds, comm and limits change).
  *
- * Cached holders are verified with one readlinkat() each. /proc is walked when some inode has no
- * verified holder, or when processes appeared that were never walked (a fork after the socket was
- * cached shares it); processes already walked are skipped once every missing inode is found,
- * processes never seen before are always walked, so that every holder of a socket is found.
+ * Holders come from the index of every socket fd seen, checked per process (start time); new
+ * processes are always walked (a fork shares its parent's sockets), holders whose fd count changed
+ * are walked again, and every process is walked while some inode has no holder (see procmap.c).
  * Returns 0, or -ENOMEM / -errno when /proc itself cannot be read. Per-process failures are
  * counted in *stats (which may be NULL). */
 int procmap_resolve(struct procmap *pm, const uint32_t *inodes, size_t n, struct procmap_stats *stats);
+
+/* How long one call may spend walking every process for inodes still missing (the sweep, which
+ * goes on at the next call; at least one process per call). 100 ms by default; tests set 0. */
+void procmap_set_sweep_budget(struct procmap *pm, usec_t budget);
 
 /* After procmap_resolve(): the pids holding inode, ascending and unique, in *ret. Returns how
  * many (0 when none or not asked for). Valid until the next procmap_resolve(). */

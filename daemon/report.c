@@ -1,8 +1,9 @@
 /* report: classify the sockets of one scan and roll them up per process, listener and group.
  *
  * Everything here is a pure function of the deduplicated sockets, their ages and the owners
- * lookup, so it is unit-tested with tables. Work is O(n log n) in the number of sockets with a
- * handful of allocations per report, never one per socket. */
+ * lookup, so it is unit-tested with tables. The roll-up per process is O(n) in the number of
+ * sockets (hash tables, a radix sort of ages); the groups of the accept backlog and TIME_WAIT sort
+ * their members. A handful of allocations per report, never one per socket. */
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <stdio.h>

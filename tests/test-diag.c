@@ -1092,6 +1092,56 @@ static void test_real_dump_and_query(void **state) {
                 close(l6);
 }
 
+/* A socket bound to a device (SO_BINDTODEVICE, a VRF, an IPv6 link-local address) is found by the
+ * kernel's lookup only with its device: diag_query_info() sends the one the dump gave. */
+static void test_real_query_bound(void **state) {
+        struct sockaddr_in to = { .sin_family = AF_INET };
+        socklen_t len = sizeof(to);
+        struct diag_set set = {};
+        struct diag *d = NULL;
+        const struct diag_sock *s = NULL;
+        struct diag_sock q;
+        uint16_t port = 0, cport;
+        int l, c, a;
+
+        l = real_listener(AF_INET, "127.0.0.1", &port);
+        assert_true(l >= 0);
+        c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(c >= 0);
+        if (setsockopt(c, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) < 0) {
+                close(c);
+                close(l);
+                skip(); /* needs CAP_NET_RAW */
+        }
+        to.sin_port = htons(port);
+        inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+        assert_int_equal(connect(c, (struct sockaddr *) &to, sizeof(to)), 0);
+        assert_int_equal(getsockname(c, (struct sockaddr *) &to, &len), 0);
+        cport = ntohs(to.sin_port);
+        a = accept(l, NULL, NULL);
+        assert_true(a >= 0);
+        close(a); /* the client's socket, bound to lo, goes to CLOSE_WAIT */
+
+        assert_int_equal(diag_open(&d), 0);
+        for (int tries = 0; tries < 100 && !s; tries++) {
+                diag_set_clear(&set);
+                assert_true(diag_dump(d, AF_INET, DIAG_TCPF_CLOSE_WAIT, false, &set) >= 0);
+                s = find_local(&set, AF_INET, cport, ST_CLOSE_WAIT);
+                if (!s)
+                        usleep(10000);
+        }
+        assert_non_null(s);
+        assert_true(s->ifindex != 0);
+        q = *s;
+        assert_int_equal(diag_query_info(d, &q), 0);
+        assert_true(q.has_info);
+
+        diag_close(d);
+        diag_set_done(&set);
+        close(c);
+        close(l);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_v4),
@@ -1118,6 +1168,7 @@ int main(void) {
                 cmocka_unit_test(test_addr_equal_any),
                 cmocka_unit_test(test_dump_arguments),
                 cmocka_unit_test(test_real_dump_and_query),
+                cmocka_unit_test(test_real_query_bound),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

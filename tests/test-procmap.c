@@ -1105,6 +1105,53 @@ static void test_many(void **state) {
         procmap_free(pm);
 }
 
+/* A sweep spans calls (here one process per call): an inode that went missing after it began is
+ * not made an orphan when it ends; the next sweep walks every process again and finds it. */
+static void test_sweep_late_missing(void **state) {
+        struct fake *f = *state;
+        uint32_t want[2] = { 999 /* held by no process: keeps sweeps going */, 4242 };
+        struct procmap_stats st = {};
+        struct procmap *pm;
+        struct dirent *de;
+        const pid_t *p;
+        pid_t first = 0;
+        int found_at = 0;
+        DIR *d;
+
+        for (pid_t pid = 100; pid <= 300; pid += 100) {
+                fake_proc(f, pid, "svc", 1);
+                for (int fd = 0; fd < 4; fd++)
+                        fake_socket(f, pid, fd, (uint32_t) (pid * 10 + fd));
+        }
+        /* The sweep goes in the order procmap first listed the processes: this directory's. */
+        d = opendir(f->root);
+        assert_non_null(d);
+        while ((de = readdir(d)) && !first)
+                first = de->d_name[0] >= '1' && de->d_name[0] <= '9' ? atoi(de->d_name) : 0;
+        closedir(d);
+
+        pm = fake_map(f, NULL);
+        procmap_set_sweep_budget(pm, 0);
+        assert_int_equal(procmap_resolve(pm, want, 1, &st), 0); /* all three walked as new */
+        assert_int_equal(st.pids_walked, 3);
+        memset(&st, 0, sizeof(st));
+        assert_int_equal(procmap_resolve(pm, want, 1, &st), 0); /* a sweep begins: the first */
+        assert_int_equal(st.pids_walked, 1);
+
+        /* That process gets 4242 in place of a socket it closed: its fd count does not change. */
+        fake_socket(f, first, 2, 4242);
+        for (int call = 1; call <= 8 && !found_at; call++) {
+                assert_int_equal(procmap_resolve(pm, want, 2, NULL), 0);
+                if (procmap_holders(pm, 4242, &p) == 1)
+                        found_at = call;
+        }
+        /* This sweep ends without it (2 calls), the next finds it (at most 3): not an orphan for
+         * the next 60 calls. */
+        assert_true(found_at >= 1 && found_at <= 5);
+        assert_int_equal(p[0], first);
+        procmap_free(pm);
+}
+
 /* ---- real /proc ---------------------------------------------------------------------------- */
 
 static void test_real_proc(void **state) {
@@ -1277,6 +1324,105 @@ static void test_real_proc_growth(void **state) {
         }
 }
 
+static uint32_t fd_inode(int fd) {
+        struct stat st;
+
+        assert_int_equal(fstat(fd, &st), 0);
+        return (uint32_t) st.st_ino;
+}
+
+/* The usual life of a server: it closes one fd and opens more; the first new socket takes the
+ * freed, lower number, which a walk from the first free number does not list. The socket is
+ * still found (by a sweep of every process), and keeps its holder while the process grows. */
+static void test_real_proc_reused_number(void **state) {
+        struct procmap_stats st = {};
+        struct procmap *pm = NULL;
+        int w[2], s[2], extra[8][2], filler, found_at = 0;
+        uint32_t want[2];
+        const pid_t *p;
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, w), 0);
+        filler = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        assert_true(filler >= 0);
+        want[0] = fd_inode(w[0]);
+        assert_int_equal(procmap_new("/proc", NULL, &pm), 0);
+        assert_int_equal(procmap_resolve(pm, want, 1, &st), 0);
+        assert_int_equal(procmap_holders(pm, want[0], &p), 1);
+
+        close(filler);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s), 0);
+        want[1] = fd_inode(s[0]);
+        for (int call = 0; call < 8; call++) {
+                memset(&st, 0, sizeof(st));
+                assert_int_equal(procmap_resolve(pm, want, 2, &st), 0);
+                if (procmap_holders(pm, want[1], &p) == 1 && p[0] == getpid()) {
+                        if (!found_at)
+                                found_at = call + 1;
+                } else
+                        assert_int_equal(found_at, 0); /* once found, kept */
+                assert_int_equal(procmap_holders(pm, want[0], &p), 1);
+                /* Grows on: each call can take a walk from the first free number. */
+                assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, extra[call]), 0);
+        }
+        /* Found in the first call, unless processes starting meanwhile ate the sweep's budget. */
+        assert_true(found_at >= 1 && found_at <= 3);
+
+        procmap_free(pm);
+        for (int i = 0; i < 8; i++) {
+                close(extra[i][0]);
+                close(extra[i][1]);
+        }
+        close(w[0]);
+        close(w[1]);
+        close(s[0]);
+        close(s[1]);
+}
+
+/* A socket shared with a child, at a high fd of ours: we close it and grow by two fds (a walk
+ * from the first free number lists the high numbers again); the child is its only holder. */
+static void test_real_proc_shared_closed(void **state) {
+        int sv[2], a[2], go[2], high;
+        struct procmap *pm = NULL;
+        const pid_t *p;
+        uint32_t w;
+        pid_t child;
+        char c;
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        high = fcntl(sv[0], F_DUPFD, 200);
+        if (high < 0) {
+                skip(); /* no room up there (valgrind keeps the top for itself) */
+        }
+        close(sv[0]);
+        w = fd_inode(high);
+        assert_int_equal(pipe(go), 0);
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                close(go[1]);
+                (void) !read(go[0], &c, 1);
+                _exit(0);
+        }
+        close(go[0]);
+
+        assert_int_equal(procmap_new("/proc", NULL, &pm), 0);
+        assert_int_equal(procmap_resolve(pm, &w, 1, NULL), 0);
+        assert_int_equal(procmap_holders(pm, w, &p), 2);
+
+        close(high);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a), 0);
+        assert_int_equal(procmap_resolve(pm, &w, 1, NULL), 0);
+        assert_int_equal(procmap_holders(pm, w, &p), 1);
+        assert_int_equal(p[0], child);
+
+        close(go[1]);
+        waitpid(child, NULL, 0);
+        procmap_free(pm);
+        close(sv[1]);
+        close(a[0]);
+        close(a[1]);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_stat),
@@ -1303,8 +1449,11 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_garbage_entries, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(test_get_unit, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(test_many, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(test_sweep_late_missing, fake_setup, fake_teardown),
                 cmocka_unit_test(test_real_proc),
                 cmocka_unit_test(test_real_proc_growth),
+                cmocka_unit_test(test_real_proc_reused_number),
+                cmocka_unit_test(test_real_proc_shared_closed),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
