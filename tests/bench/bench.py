@@ -19,7 +19,9 @@ Root only (exit 77 otherwise). Phases, always run in this order whatever the ord
   new     1,000 new CLOSE_WAIT made after scan k (verified in CLOSE_WAIT before scan k+1
           starts): the CPU of scan k+1; ss after it.
   churn   (only when asked) interval 0.1 s, a small farm and churn between every two scans:
-          --churn-scans scans, VmRSS at checkpoints.
+          --churn-scans scans, VmRSS at checkpoints; flat is judged from the first checkpoint
+          after 1,500 scans of warm-up (closed sockets fill TIME_WAIT for 60 s, the allocator
+          reaches the sizes of the largest scans), the warm-up's growth printed beside it.
 
 Every target prints one line "Tn | measure | closewaitd | ss | ratio | target | MET/NOT MET";
 the last line is "targets: N met, M not met". The exit status is 0 whether targets are met or
@@ -53,6 +55,7 @@ IDLE_CW = 50
 IDLE_PROCS = 300
 CHURN_SOCKETS, CHURN_HOLDERS, CHURN_FILLERS, CHURN_FILLER_FDS = 3000, 3, 20, 200
 RSS_FLAT_KIB = 1024
+CHURN_WARMUP_SCANS = 1500  # ~4 min at interval 0.1 s: past the 60 s of TIME_WAIT the churn starts
 
 RE_SCAN = re.compile(r"scan ([0-9.]+) ms, cpu ([0-9.]+) ms, ([0-9]+) /proc entries")
 RE_CW = re.compile(r"([0-9]+) CLOSE_WAIT in ([0-9]+) process")
@@ -580,16 +583,22 @@ def phase_churn(args, binary, tmp, res):
                 r = farm.churn()
                 churn_s.append(r["s"])
         st = farm.status()
-        growth = rss[-1][1] - rss[0][1]
+        # The first minutes are warm-up: closed sockets pile up in TIME_WAIT for the kernel's 60 s
+        # and the allocator reaches the sizes of the largest scans. Flat is judged after that.
+        base = next((i for i, r in enumerate(rss) if r[0] >= CHURN_WARMUP_SCANS), 0) if n >= 2 * CHURN_WARMUP_SCANS else 0
+        growth = rss[-1][1] - rss[base][1]
+        after = [r[1] for r in rss[base:]]
         cpus.sort()
         out("churn: %d scans in %.0f s; scan cpu median %.2f ms, p95 %.2f ms, max %.2f ms; wall median %.2f ms; "
             "churn step median %.1f ms; totals %s; failed scans %d"
             % (scans, time.monotonic() - t0, median(cpus), cpus[int(len(cpus) * 0.95) - 1], cpus[-1],
                median(walls), median(churn_s) * 1000, json.dumps(st["churn"]), len(d.failures)))
-        out("churn rule: flat = VmRSS growth from the first checkpoint (%d scans) to the last (%d scans) <= %d KiB"
-            % (rss[0][0], rss[-1][0], RSS_FLAT_KIB))
-        res.add("T6", "RSS growth over %d churn scans (%d->%d)" % (n, rss[0][0], rss[-1][0]),
-                "%+d kB (%.2f -> %.2f MiB)" % (growth, rss[0][1] / 1024.0, rss[-1][1] / 1024.0), "-", "-",
+        out("churn rule: flat = VmRSS growth from the first checkpoint after the warm-up (%d scans) to the last "
+            "(%d scans) <= %d KiB; warm-up growth (%d -> %d scans) %+d kB; VmRSS range after the warm-up %d kB"
+            % (rss[base][0], rss[-1][0], RSS_FLAT_KIB, rss[0][0], rss[base][0], rss[base][1] - rss[0][1],
+               max(after) - min(after)))
+        res.add("T6", "RSS growth over %d churn scans (%d->%d)" % (n, rss[base][0], rss[-1][0]),
+                "%+d kB (%.2f -> %.2f MiB)" % (growth, rss[base][1] / 1024.0, rss[-1][1] / 1024.0), "-", "-",
                 "<= +1 MiB", growth <= RSS_FLAT_KIB)
     finally:
         if d:
