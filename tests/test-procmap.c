@@ -1364,8 +1364,9 @@ static void test_real_proc_reused_number(void **state) {
                 /* Grows on: each call can take a walk from the first free number. */
                 assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, extra[call]), 0);
         }
-        /* Found in the first call, unless processes starting meanwhile ate the sweep's budget. */
-        assert_true(found_at >= 1 && found_at <= 3);
+        /* Found in the first call, unless other processes (valgrind makes walks slow) ate the
+         * sweep's budget; without the sweep, not before the 60 calls of an orphan. */
+        assert_true(found_at >= 1 && found_at <= 8);
 
         procmap_free(pm);
         for (int i = 0; i < 8; i++) {
