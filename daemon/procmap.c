@@ -82,12 +82,14 @@ struct pm_proc {
         uint64_t stat_gen;   /* call of stat_start/stat_err: stat is read once per call */
         uint64_t stat_start;
         int stat_err;
-        uint64_t denied_gen;      /* counted in stats->denied in this call */
-        uint64_t vanished_gen;    /* counted in stats->vanished in this call */
-        uint64_t info_gen;        /* call whose info load was attempted */
-        size_t info_idx;          /* with info_gen: index + 1 into infos, 0 when it vanished */
-        uint64_t sweep;           /* the sweep (step 4) that last walked it */
-        unsigned walk_fds;        /* fd entries its last walk saw */
+        uint64_t denied_gen;   /* counted in stats->denied in this call */
+        uint64_t vanished_gen; /* counted in stats->vanished in this call */
+        uint64_t info_gen;     /* call whose info load was attempted */
+        size_t info_idx;       /* with info_gen: index + 1 into infos, 0 when it vanished */
+        uint64_t sweep;        /* the sweep (step 4) that last walked it */
+        unsigned walk_fds;     /* fd entries its last walk saw */
+        uint64_t count_gen;    /* call of count: pm_fd_count() */
+        long count;
         unsigned long first_hole; /* the lowest fd number its last walk did not see */
         uint64_t tail_gen;        /* last call that walked only from first_hole (pm_walk_tail()) */
         unsigned long tail_from;  /* ... from which fd number */
@@ -1150,9 +1152,11 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool r
         return pm_proc_set_fds(pm, p);
 }
 
-/* Entries of PID/fd, for kernels whose procfs reports no size (before 6.2) and fake trees. */
+/* fd entries of PID/fd (names that are fd numbers), for kernels whose procfs reports no size
+ * (before 6.2) and fake trees. */
 static unsigned pm_count_fds(struct procmap *pm, pid_t pid, struct procmap_stats *stats) {
         char path[PM_PATH_MAX];
+        unsigned long fdnum;
         struct dirent *de;
         unsigned n = 0;
         DIR *d;
@@ -1169,7 +1173,7 @@ static unsigned pm_count_fds(struct procmap *pm, pid_t pid, struct procmap_stats
         }
         while ((de = readdir(d))) {
                 stats->proc_entries++;
-                if (de->d_name[0] != '.')
+                if (pm_parse_name(de->d_name, INT_MAX, &fdnum))
                         n++;
         }
         closedir(d);
@@ -1182,15 +1186,23 @@ static long pm_fd_count(struct procmap *pm, struct pm_proc *p, struct procmap_st
         char path[PM_PATH_MAX];
         struct stat st;
 
-        if (!pm->proc_magic)
-                return (long) pm_count_fds(pm, p->pid, stats);
+        if (p->count_gen == pm->gen)
+                return p->count; /* read once per call: step 3 and the info of a holder */
+        p->count_gen = pm->gen;
+        if (!pm->proc_magic) {
+                p->count = (long) pm_count_fds(pm, p->pid, stats);
+                return p->count;
+        }
         snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
         stats->proc_entries++;
+        /* proc_fd_getattr() reports the fd count as the size since Linux 6.2. */
         if (fstatat(pm->proc_fd, path, &st, 0) < 0)
-                return pm_is_gone(-errno) ? 0 : -1;
-        if (st.st_size <= 0)
-                return -1;
-        return st.st_size > LONG_MAX ? LONG_MAX : (long) st.st_size;
+                p->count = pm_is_gone(-errno) ? 0 : -1;
+        else if (st.st_size <= 0)
+                p->count = -1;
+        else
+                p->count = st.st_size > LONG_MAX ? LONG_MAX : (long) st.st_size;
+        return p->count;
 }
 
 /* Step 1: walk every process never walked, or whose pid was reused. */
@@ -1380,17 +1392,11 @@ static void pm_infos_clear(struct procmap *pm) {
 }
 
 static unsigned pm_open_fds(struct procmap *pm, struct pm_proc *p, struct procmap_stats *stats) {
-        char path[PM_PATH_MAX];
-        struct stat st;
+        long n = pm_fd_count(pm, p, stats);
 
-        if (pm->proc_magic) {
-                snprintf(path, sizeof(path), "%d/fd", (int) p->pid);
-                stats->proc_entries++;
-                /* proc_fd_getattr() reports the fd count as the size since Linux 6.2. */
-                if (fstatat(pm->proc_fd, path, &st, 0) >= 0 && st.st_size > 0)
-                        return st.st_size > UINT_MAX ? UINT_MAX : (unsigned) st.st_size;
-        }
-        /* Counted by this scan's walk already: no need to list the directory twice. */
+        if (n >= 0)
+                return n > (long) UINT_MAX ? UINT_MAX : (unsigned) n;
+        /* No count from procfs (before Linux 6.2): this call's walk counted, or list them. */
         if (p->walked_gen == pm->gen)
                 return p->walk_fds;
         return pm_count_fds(pm, p->pid, stats);
