@@ -459,27 +459,16 @@ static void put_addr(const struct diag_addr *a, __be16 *port, __be32 addr[4]) {
                 memcpy(addr, &a->v6, sizeof(a->v6));
 }
 
-/* A dump of both families in one request: the old TCPDIAG_GETSOCK request, whose dump the kernel
- * runs with AF_UNSPEC (inet_diag_dump_compat()), so the established hash table, shared by IPv4
- * and IPv6, is walked once instead of once per family. */
-static int send_request_both(struct diag *d, uint32_t states, bool want_info) {
-        alignas(struct nlmsghdr)
-                uint8_t buf[MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(sizeof(struct inet_diag_req))];
-        struct inet_diag_req *req;
-        struct nlmsghdr *nlh;
-        ssize_t n;
-
+/* The sequence number of a new request: never 0, which mnl_cb_run() takes as "don't check". */
+static uint32_t next_seq(struct diag *d) {
         if (++d->seq == 0)
                 d->seq = 1;
+        return d->seq;
+}
 
-        nlh = mnl_nlmsg_put_header(buf);
-        nlh->nlmsg_type = TCPDIAG_GETSOCK;
-        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        nlh->nlmsg_seq = d->seq;
-        req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-        req->idiag_family = AF_UNSPEC;
-        req->idiag_states = states;
-        req->idiag_ext = want_info ? 1u << (INET_DIAG_INFO - 1) : 0;
+/* Send the request in nlh; its answer is then pending. */
+static int send_msg(struct diag *d, const struct nlmsghdr *nlh) {
+        ssize_t n;
 
         do
                 n = mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len);
@@ -492,23 +481,41 @@ static int send_request_both(struct diag *d, uint32_t states, bool want_info) {
         return 0;
 }
 
+/* A dump of both families in one request: the old TCPDIAG_GETSOCK request, whose dump the kernel
+ * runs with AF_UNSPEC (inet_diag_dump_compat()), so the established hash table, shared by IPv4
+ * and IPv6, is walked once instead of once per family. */
+static int send_request_both(struct diag *d, uint32_t states, bool want_info) {
+        alignas(struct nlmsghdr)
+                uint8_t buf[MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(sizeof(struct inet_diag_req))];
+        struct inet_diag_req *req;
+        struct nlmsghdr *nlh;
+
+        nlh = mnl_nlmsg_put_header(buf);
+        nlh->nlmsg_type = TCPDIAG_GETSOCK;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        nlh->nlmsg_seq = next_seq(d);
+        req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+        req->idiag_family = AF_UNSPEC;
+        req->idiag_states = states;
+        req->idiag_ext = want_info ? 1u << (INET_DIAG_INFO - 1) : 0;
+
+        return send_msg(d, nlh);
+}
+
 /* Send a dump request (one == NULL) or a request for the one socket one. */
 static int send_request(struct diag *d, int family, uint32_t states, bool want_info, const struct diag_sock *one) {
         alignas(struct nlmsghdr)
                 uint8_t buf[MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
         struct inet_diag_req_v2 *req;
         struct nlmsghdr *nlh;
-        ssize_t n;
 
         if (!one && family == AF_UNSPEC)
                 return send_request_both(d, states, want_info);
-        if (++d->seq == 0)
-                d->seq = 1;
 
         nlh = mnl_nlmsg_put_header(buf);
         nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
         nlh->nlmsg_flags = NLM_F_REQUEST | (one ? 0 : NLM_F_DUMP);
-        nlh->nlmsg_seq = d->seq;
+        nlh->nlmsg_seq = next_seq(d);
         req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
         req->sdiag_family = (uint8_t) family;
         req->sdiag_protocol = IPPROTO_TCP;
@@ -526,15 +533,7 @@ static int send_request(struct diag *d, int family, uint32_t states, bool want_i
                 req->id.idiag_cookie[1] = (uint32_t) (one->cookie >> 32);
         }
 
-        do
-                n = mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        if ((size_t) n != nlh->nlmsg_len)
-                return -EIO;
-        d->pending = true;
-        return 0;
+        return send_msg(d, nlh);
 }
 
 static int dump_once(struct diag *d, int family, uint32_t states, bool want_info, bool update_info,
