@@ -73,6 +73,17 @@ def log(msg):
     sys.stderr.flush()
 
 
+def reset_close(socks):
+    """Close each socket with a reset (SO_LINGER 0): nothing is left in TIME_WAIT."""
+    linger = struct.pack("ii", 1, 0)
+    for s in socks:
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+        except OSError:
+            pass
+        s.close()
+
+
 def set_comm(name):
     try:
         with open("/proc/self/comm", "w") as f:
@@ -207,13 +218,7 @@ def holder_main(ch):
     waiting = []  # pending "sync T" requests
 
     def rst_all():
-        linger = struct.pack("ii", 1, 0)
-        for s in socks:
-            try:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-            except OSError:
-                pass
-            s.close()
+        reset_close(socks)
         socks.clear()
 
     def on_term(signum, frame):
@@ -390,13 +395,7 @@ def client_main(ch, dst_port, octet):
             ch.send("ok " + json.dumps({"held": len(keep)}))
         elif cmd == "rst":
             n = len(keep)
-            linger = struct.pack("ii", 1, 0)
-            for s in keep.values():
-                try:
-                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-                except OSError:
-                    pass
-                s.close()
+            reset_close(keep.values())
             keep.clear()
             ch.send("ok " + json.dumps({"rst": n}))
         elif cmd == "quit":
