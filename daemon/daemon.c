@@ -158,9 +158,22 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
         d->report_valid = false;
         d->proc_stats = (struct procmap_stats){};
 
+        /* After a failed dump the socket is closed (see below) and opened again here. */
+        if (!d->diag) {
+                r = diag_open(&d->diag);
+                if (r < 0)
+                        return r;
+        }
         r = dump_both(d, SCAN_STATES, false, &d->socks);
-        if (r < 0)
+        if (r < 0) {
+                /* Whatever state the socket was left in (a dump cut short, a queue overrun), the
+                 * next scan starts with a fresh one; the dump-both probe is repeated too. */
+                if (r != -ENOMEM) {
+                        d->diag = diag_close(d->diag);
+                        d->per_family = false;
+                }
                 return r;
+        }
         r = fetch_info(d);
         if (r < 0)
                 return r;

@@ -23,7 +23,7 @@ struct daemon *daemon_free(struct daemon *d);
 /* Run one scan at now (CLOCK_MONOTONIC). On success *ret_report points to the report of this scan
  * (owned by d, valid until the next scan) and *ret_scan says what the scan cost. IPv6 being
  * unavailable is not an error. Returns 0, or -errno when the kernel's socket dump failed (the
- * report is then not valid), -ENOMEM. */
+ * report is then not valid; the diag socket is closed, and opened again by the next call), -ENOMEM. */
 int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, struct render_scan *ret_scan);
 
 /* Decide on the last successful scan (taken at now) with configuration c, and write the alerts

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -196,6 +197,11 @@ static int run_once(const struct args *a) {
  * crash or a watchdog restart loses little. */
 #define STATE_SAVE_USEC (60 * USEC_PER_SEC)
 
+/* A failing socket scan is retried after the interval, then twice that, and so on up to this
+ * (and up to half the watchdog period, which expires anyway after WatchdogSec= without a scan:
+ * then systemd restarts us, which is the last resort). */
+#define RETRY_MAX_USEC (60 * USEC_PER_SEC)
+
 struct runtime {
         const struct args *args;
         struct conf conf;
@@ -208,7 +214,7 @@ struct runtime {
         char boot_id[SD_ID128_STRING_MAX];
         usec_t state_saved;
         bool ready;
-        bool scan_failing;
+        unsigned scan_failures; /* consecutive failed scans */
         bool proc_denied;
         unsigned long scans;
 };
@@ -234,37 +240,60 @@ static void save_state(struct runtime *rt, usec_t now) {
         rt->state_saved = now;
 }
 
-static void scan_once(struct runtime *rt, usec_t now) {
+/* The delay before the next attempt after n consecutive failed scans (n >= 1). */
+static usec_t retry_delay(const struct runtime *rt, unsigned n) {
+        usec_t period = scan_period(rt), cap = RETRY_MAX_USEC, delay = period;
+
+        if (rt->watchdog_usec > 0 && cap > rt->watchdog_usec / 2)
+                cap = rt->watchdog_usec / 2;
+        if (cap < period)
+                cap = period;
+        for (unsigned i = 1; i < n && delay < cap; i++)
+                delay *= 2;
+        return delay < cap ? delay : cap;
+}
+
+/* Scan and decide. Returns the delay until the next scan. */
+static usec_t scan_once(struct runtime *rt, usec_t now) {
         const struct report *report;
         struct render_scan scan = {};
         char status[256];
+        usec_t delay;
         int r;
 
         r = daemon_scan(rt->daemon, now, &report, &scan);
         if (r < 0) {
-                /* No WATCHDOG=1 without a completed scan: if this lasts, systemd restarts us. */
-                if (!rt->scan_failing)
+                /* One entry per episode. No WATCHDOG=1 without a completed scan: if this lasts
+                 * longer than WatchdogSec=, systemd restarts us. */
+                rt->scan_failures++;
+                delay = retry_delay(rt, rt->scan_failures);
+                if (rt->scan_failures == 1)
                         alert_log(rt->alert, LOG_WARNING, ALERT_MID_DEGRADED,
-                                  "monitoring degraded: the socket scan failed: %s; retrying at every scan",
-                                  strerror(-r));
-                rt->scan_failing = true;
-                sd_notifyf(false, "STATUS=monitoring degraded: the socket scan failed: %s", strerror(-r));
-                return;
+                                  "monitoring degraded: the socket scan failed: %s; retrying with backoff, up "
+                                  "to every %.0f s",
+                                  strerror(-r), (double) retry_delay(rt, UINT_MAX) / USEC_PER_SEC);
+                sd_notifyf(false, "STATUS=monitoring degraded: the socket scan failed: %s; retrying in %.1f s",
+                           strerror(-r), (double) delay / USEC_PER_SEC);
+                return delay;
         }
-        if (rt->scan_failing)
-                alert_log(rt->alert, LOG_NOTICE, NULL, "monitoring recovered: the socket scan works again");
-        rt->scan_failing = false;
+        if (rt->scan_failures > 0)
+                alert_log(rt->alert, LOG_NOTICE, NULL,
+                          "monitoring recovered: the socket scan works again after %u failed attempt%s",
+                          rt->scan_failures, rt->scan_failures == 1 ? "" : "s");
+        rt->scan_failures = 0;
         rt->scans++;
 
-        if (scan.proc->denied > 0 && !rt->proc_denied)
+        /* On the processes known unreadable, not on those read in this scan: most scans do not
+         * read them, and the state must not flap with the walks. */
+        if (scan.proc->unreadable > 0 && !rt->proc_denied)
                 alert_log(rt->alert, LOG_WARNING, ALERT_MID_DEGRADED,
                           "monitoring degraded: the open files of %lu process%s could not be read (permission "
                           "denied); their sockets are reported without an owner. closewaitd needs "
                           "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH",
-                          scan.proc->denied, scan.proc->denied == 1 ? "" : "es");
-        else if (scan.proc->denied == 0 && rt->proc_denied)
+                          scan.proc->unreadable, scan.proc->unreadable == 1 ? "" : "es");
+        else if (scan.proc->unreadable == 0 && rt->proc_denied)
                 alert_log(rt->alert, LOG_NOTICE, NULL, "monitoring recovered: every process's open files are readable");
-        rt->proc_denied = scan.proc->denied > 0;
+        rt->proc_denied = scan.proc->unreadable > 0;
 
         r = daemon_alert(rt->daemon, &rt->conf, now, MAX_ALERTS_PER_SCAN, rt->alert);
         if (r < 0)
@@ -277,16 +306,17 @@ static void scan_once(struct runtime *rt, usec_t now) {
 
         if (now >= rt->state_saved + STATE_SAVE_USEC)
                 save_state(rt, now);
+        return scan_period(rt);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct runtime *rt = userdata;
-        usec_t now = now_monotonic_usec();
+        usec_t now = now_monotonic_usec(), delay;
         int r;
 
-        scan_once(rt, now);
+        delay = scan_once(rt, now);
         /* Re-arm from the end of the scan, so a slow scan never piles up behind itself. */
-        r = sd_event_source_set_time(s, now_monotonic_usec() + scan_period(rt));
+        r = sd_event_source_set_time(s, now_monotonic_usec() + delay);
         if (r >= 0)
                 r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         if (r < 0) {

@@ -83,6 +83,7 @@ struct pm_proc {
         uint64_t stat_start;
         int stat_err;
         uint64_t denied_gen;   /* counted in stats->denied in this call */
+        bool unreadable;       /* its last whole walk was denied: counted in stats->unreadable */
         uint64_t vanished_gen; /* counted in stats->vanished in this call */
         uint64_t info_gen;     /* call whose info load was attempted */
         size_t info_idx;       /* with info_gen: index + 1 into infos, 0 when it vanished */
@@ -1135,6 +1136,7 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool r
                         return r;
                 /* Not walkable: still known, so that it is not retried as new on every call. */
                 pm_count_failure(pm, p, r, stats);
+                p->unreadable = p->denied_gen == pm->gen;
                 p->walk_fds = 0;
                 return pm_proc_set_fds(pm, p);
         }
@@ -1143,6 +1145,7 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool r
         r = pm_walk_dir(pm, p, d, reuse, stats, &nfds, &p->first_hole);
         if (r >= 0 && nfds == 0)
                 r = pm_walk_threads(pm, p, reuse, stats, &nfds);
+        p->unreadable = p->denied_gen == pm->gen;
         if (r < 0) {
                 pm_proc_forget(pm, p);
                 p->walked = false;
@@ -1599,6 +1602,17 @@ struct procmap *procmap_free(struct procmap *pm) {
         return NULL;
 }
 
+/* Processes whose last whole walk was denied. Kept across calls, unlike stats->denied (which
+ * counts only the processes read in one call): a process whose fds cannot be read is not read
+ * again on every call, so stats->denied comes and goes with the walks. */
+static unsigned long pm_count_unreadable(const struct procmap *pm) {
+        unsigned long n = 0;
+
+        for (size_t i = 0; i < pm->n_procs; i++)
+                n += pm->procs[i].unreadable;
+        return n;
+}
+
 int procmap_resolve(struct procmap *pm, const uint32_t *inodes, size_t n, struct procmap_stats *stats) {
         struct procmap_stats dummy = {};
         size_t n_looked_up;
@@ -1616,8 +1630,10 @@ int procmap_resolve(struct procmap *pm, const uint32_t *inodes, size_t n, struct
         r = pm_wants_build(pm, inodes, n);
         if (r < 0)
                 goto fail;
-        if (pm->n_wants == 0)
+        if (pm->n_wants == 0) {
+                stats->unreadable = pm_count_unreadable(pm);
                 return 0; /* nothing asked: no /proc access at all */
+        }
 
         r = pm_list_procs(pm, stats);
         if (r < 0)
@@ -1648,6 +1664,7 @@ int procmap_resolve(struct procmap *pm, const uint32_t *inodes, size_t n, struct
         r = pm_build_results(pm, stats);
         if (r < 0)
                 goto fail;
+        stats->unreadable = pm_count_unreadable(pm);
         return 0;
 
 fail:

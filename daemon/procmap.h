@@ -38,6 +38,8 @@ struct procmap_stats {
         unsigned long cache_stale;    /* index entries dropped: process gone or reused, fd changed */
         unsigned long vanished;       /* processes or fds gone mid-walk (ENOENT, ESRCH) */
         unsigned long denied;         /* processes whose fds could not be read (EACCES, EPERM) */
+        unsigned long unreadable;     /* processes known now whose fds could not be read at their
+                                       * last walk (set, not added: the state after the call) */
         unsigned long unresolved;     /* inodes asked for and held by no readable process */
 };
 

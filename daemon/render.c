@@ -129,8 +129,9 @@ int render_json(FILE *f, const struct report *r, const struct render_scan *scan)
 
                 fprintf(f,
                         ",\"proc_entries_read\":%lu,\"pids_walked\":%lu,\"links_read\":%lu,\"vanished\":%lu"
-                        ",\"denied\":%lu,\"unresolved\":%lu",
-                        p->proc_entries, p->pids_walked, p->links_read, p->vanished, p->denied, p->unresolved);
+                        ",\"denied\":%lu,\"unreadable\":%lu,\"unresolved\":%lu",
+                        p->proc_entries, p->pids_walked, p->links_read, p->vanished, p->denied, p->unreadable,
+                        p->unresolved);
         }
         fprintf(f, ",\"netlink_duplicates\":%lu,\"netlink_malformed\":%lu}}\n", scan->diag_duplicates,
                 scan->diag_malformed);

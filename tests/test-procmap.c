@@ -976,6 +976,7 @@ static void test_unreadable_fd_dir(void **state) {
         pm = fake_map(f, NULL);
         assert_int_equal(procmap_resolve(pm, in, 2, &st), 0);
         assert_int_equal(st.denied, 1);
+        assert_int_equal(st.unreadable, 1);
         assert_int_equal(st.unresolved, 1);
         assert_int_equal(holders(pm, 88, &p), 1);
         assert_int_equal(holders(pm, 77, &p), 0);
@@ -985,8 +986,20 @@ static void test_unreadable_fd_dir(void **state) {
         memset(&st, 0, sizeof(st));
         assert_int_equal(procmap_resolve(pm, in, 2, &st), 0);
         assert_int_equal(st.denied, 0);
+        assert_int_equal(st.unreadable, 1); /* still known unreadable: the state does not flap */
         assert_int_equal(st.unresolved, 1);
         assert_int_equal(st.cache_verified, 1);
+
+        /* Nothing asked: no /proc access, the state stays. */
+        memset(&st, 0, sizeof(st));
+        assert_int_equal(procmap_resolve(pm, in, 0, &st), 0);
+        assert_int_equal(st.unreadable, 1);
+
+        /* Gone: no longer counted. */
+        fake_rm(f, "10");
+        memset(&st, 0, sizeof(st));
+        assert_int_equal(procmap_resolve(pm, in, 2, &st), 0);
+        assert_int_equal(st.unreadable, 0);
         procmap_free(pm);
 }
 
