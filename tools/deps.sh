@@ -10,6 +10,8 @@ packages=(
 	iproute2 systemd valgrind clang-format git
 	redis-server memcached nginx-light   # real servers the integration tests stop mid-work
 	groff-base                           # the install test renders the man pages with warnings on
+	clang libclang-rt-14-dev             # libFuzzer (tools/fuzz.sh)
+	cppcheck clang-tidy                  # static analysis (tools/lint.sh)
 )
 
 missing=()
