@@ -72,10 +72,13 @@ struct key {
         size_t offset; /* in struct conf_thresholds for per-rule sections, else in struct conf */
 };
 
+/* sec names a member inside offsetof(), where parentheses are not allowed. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define COUNT_KEY(sec)                                                                                                 \
         { "count", KIND_COUNT, 1, COUNT_MAX, false, "", "", offsetof(struct conf_thresholds, sec.count) }
 #define HOLD_KEY(sec)                                                                                                  \
         { "hold", KIND_SECONDS, 0, HOLD_MAX, false, "", " seconds", offsetof(struct conf_thresholds, sec.hold_usec) }
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static const struct key close_wait_keys[] = {
         COUNT_KEY(close_wait),
@@ -512,6 +515,7 @@ static void parse_number(struct parser *p, const config_setting_t *s, const stru
                 *(usec_t *) ((char *) base + k->offset) = (usec_t) (v * (double) USEC_PER_SEC + 0.5);
                 break;
         case KIND_RATIO:
+                /* cppcheck-suppress invalidPointerCast ; k->offset is the offsetof() of a double */
                 *(double *) ((char *) base + k->offset) = v;
                 break;
         }

@@ -433,7 +433,7 @@ static int run_daemon(const struct args *a) {
 
         /* To the journal with stderr as the fallback while it is unreachable, or to stderr alone. */
         r = alert_new(journal ? alert_sink_journal() : alert_sink_stream(stderr, stderr_prefix),
-                      journal ? alert_sink_stream(stderr, stderr_prefix) : (struct alert_sink){},
+                      journal ? alert_sink_stream(stderr, stderr_prefix) : (struct alert_sink){ 0 },
                       a->verbose ? LOG_DEBUG : LOG_INFO, &rt.alert);
         if (r < 0) {
                 fprintf(stderr, "closewaitd: out of memory\n");

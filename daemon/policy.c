@@ -569,13 +569,13 @@ int policy_evaluate(struct policy *p, const struct conf *c, const struct report 
                         n_cands++;
         }
 
-        order = new_array(n_cands, sizeof(*order));
+        order = new_array(n_cands, sizeof(struct cand *));
         if (!order)
                 goto finish;
         for (i = 0; i < n_cands; i++)
                 if (cands[i].has_event)
                         order[n_order++] = &cands[i];
-        qsort(order, n_order, sizeof(*order), cand_urgency_compare);
+        qsort(order, n_order, sizeof(struct cand *), cand_urgency_compare);
         n_emit = max_events == 0 || max_events > n_order ? n_order : max_events;
         for (i = 0; i < n_emit; i++)
                 order[i]->emit = true;
@@ -591,7 +591,7 @@ int policy_evaluate(struct policy *p, const struct conf *c, const struct report 
                                 goto finish;
                 }
         }
-        states = new_array(n_cands, sizeof(*states));
+        states = new_array(n_cands, sizeof(struct state *));
         events = new_array(n_emit, sizeof(*events));
         if (!states || !events)
                 goto finish;

@@ -57,13 +57,13 @@ static int listeners_build(const struct diag_set *set, struct listeners *l) {
         l->socks = NULL;
         if (n == 0)
                 return 0;
-        l->socks = malloc(n * sizeof(*l->socks));
+        l->socks = malloc(n * sizeof(const struct diag_sock *));
         if (!l->socks)
                 return -ENOMEM;
         for (size_t i = 0; i < set->n; i++)
                 if (set->socks[i].state == TCP_LISTEN)
                         l->socks[l->n++] = &set->socks[i];
-        qsort(l->socks, l->n, sizeof(*l->socks), listener_compare);
+        qsort(l->socks, l->n, sizeof(const struct diag_sock *), listener_compare);
         return 0;
 }
 
@@ -304,7 +304,7 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
 
                         if (!info)
                                 continue;
-                        if ((r->n_procs + 1) * 2 > cap) {
+                        if (cap == 0 || (r->n_procs + 1) * 2 > cap) {
                                 size_t ncap = table_size(r->n_procs + 1);
                                 uint32_t *ns = calloc(ncap, sizeof(*ns));
 
@@ -364,6 +364,7 @@ static int build_procs(const struct diag_set *set, const usec_t *age_usec, const
         /* Per process: unread, oldest, distinct peers, ages oldest first (the policy counts the
          * sockets older than a hold time). */
         peer_slots = malloc(table_size(max_count) * sizeof(*peer_slots));
+        /* NOLINTNEXTLINE(clang-analyzer-optin.portability.UnixAPI): n_holds > 0, so max_count >= 1 */
         age_tmp = malloc(max_count * sizeof(*age_tmp));
         if (!peer_slots || !age_tmp)
                 goto finish;

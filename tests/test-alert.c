@@ -57,7 +57,7 @@ static void assert_field(const struct alert_entry *e, const char *key, const cha
 
         if (!v)
                 fail_msg("field %s missing (MESSAGE=%s)", key, alert_entry_get(e, "MESSAGE"));
-        if (strcmp(v, want) != 0)
+        else if (strcmp(v, want) != 0)
                 fail_msg("%s=\"%s\", expected \"%s\"", key, v, want);
 }
 
@@ -963,7 +963,7 @@ static void test_stream_sink(void **state) {
         assert_int_equal(s.write(s.userdata, &e), 0);
         /* Flushed per line: visible without fclose(). */
         assert_string_equal(buf, "<4>hello world\nclosewaitd: hello world\n");
-        fclose(f);
+        assert_int_equal(fclose(f), 0);
         free(buf);
 
         /* A stream that cannot be written: -EIO. */
@@ -974,7 +974,7 @@ static void test_stream_sink(void **state) {
                 assert_non_null(r);
                 s = alert_sink_stream(r, false);
                 assert_int_equal(s.write(s.userdata, &e), -EIO);
-                fclose(r);
+                (void) fclose(r);
         }
         alert_entry_done(&e);
 }
@@ -996,7 +996,7 @@ static void test_stream_fallback_lines(void **state) {
                                  "<3>scan failed: boom\n"
                                  "<6>again\n");
         alert_free(a);
-        fclose(f);
+        assert_int_equal(fclose(f), 0);
         free(buf);
 }
 

@@ -971,7 +971,7 @@ static void test_dump_arguments(void **state) {
 /* A listener on addr (port 0: any), its port in *port. -1 when the family is unavailable. */
 static int real_listener(int family, const char *ip, uint16_t *port) {
         struct sockaddr_storage ss = {};
-        socklen_t len = sizeof(ss);
+        socklen_t len;
         int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
         if (fd < 0)

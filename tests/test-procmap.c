@@ -388,8 +388,9 @@ static void test_parse_robust(void **state) {
 
                 assert_non_null(buf);
                 for (size_t i = 0; i < len; i++)
-                        buf[i] = rand_r(&seed) % 8 == 0 ? (char) rand_r(&seed)
-                                                        : alphabet[(size_t) rand_r(&seed) % (sizeof(alphabet) - 1)];
+                        buf[i] = (char) (rand_r(&seed) % 8 == 0
+                                                 ? rand_r(&seed)
+                                                 : alphabet[(size_t) rand_r(&seed) % (sizeof(alphabet) - 1)]);
                 (void) proc_parse_stat_start_time(buf, len, &u64);
                 (void) proc_parse_limits_nofile(buf, len, &i64);
                 (void) proc_parse_status_uid(buf, len, &u32);
@@ -1126,7 +1127,7 @@ static void test_sweep_late_missing(void **state) {
         struct procmap_stats st = {};
         struct procmap *pm;
         struct dirent *de;
-        const pid_t *p;
+        const pid_t *p = NULL;
         pid_t first = 0;
         int found_at = 0;
         DIR *d;

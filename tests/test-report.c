@@ -504,7 +504,7 @@ static void test_ordering(void **state) {
         struct fake_hold holds[30];
         struct fake_owners fo = { .holds = holds, .n_holds = 0 };
         struct report r;
-        unsigned per_pid[3] = { 4, 10, 4 };
+        const unsigned per_pid[3] = { 4, 10, 4 };
 
         (void) state;
         fake_add_proc(&fo, 300, "c");
@@ -548,7 +548,7 @@ static void test_render_json_hostile(void **state) {
         f = open_memstream(&buf, &size);
         assert_non_null(f);
         assert_int_equal(render_json(f, &r, &scan), 0);
-        fclose(f);
+        assert_int_equal(fclose(f), 0);
         for (size_t i = 0; i + 1 < size; i++)
                 if ((unsigned char) buf[i] < 0x20)
                         fail_msg("control byte 0x%02x at %zu in %s", buf[i], i, buf);

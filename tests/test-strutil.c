@@ -84,7 +84,7 @@ static char *json_of(const char *s) {
 
         assert_non_null(f);
         json_put_string(f, s);
-        fclose(f);
+        assert_int_equal(fclose(f), 0);
         return buf;
 }
 

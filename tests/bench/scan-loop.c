@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
                        i, (double) scan.cpu_usec / 1e3, (double) scan.duration_usec / 1e3, report->total_close_wait,
                        report->n_procs, scan.proc->proc_entries, scan.proc->pids_walked, scan.proc->links_read,
                        scan.proc->cache_verified, scan.proc->cache_stale, scan.proc->unresolved);
-                fflush(stdout);
+                (void) fflush(stdout);
         }
         daemon_free(d);
         return 0;
