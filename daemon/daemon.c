@@ -275,6 +275,6 @@ int daemon_save_state(const struct daemon *d, int dir_fd, const char *boot_id) {
         return tracker_save(d->tracker, dir_fd, STATE_FILE, boot_id);
 }
 
-int daemon_load_state(struct daemon *d, int dir_fd, const char *boot_id) {
-        return tracker_load(d->tracker, dir_fd, STATE_FILE, boot_id);
+int daemon_load_state(struct daemon *d, int dir_fd, const char *boot_id, usec_t now) {
+        return tracker_load(d->tracker, dir_fd, STATE_FILE, boot_id, now);
 }

@@ -34,7 +34,7 @@ int daemon_alert(struct daemon *d, const struct conf *c, usec_t now, size_t max_
 /* A one-line summary of the last scan, for STATUS= and the verbose log. */
 void daemon_status(const struct daemon *d, char *buf, size_t size);
 
-/* Keep the socket ages across restarts: dir_fd/"state", valid for boot_id only. Return as
- * tracker_save() and tracker_load(). */
+/* Keep the socket ages across restarts: dir_fd/"state", valid for boot_id only (now: the time of
+ * loading). Return as tracker_save() and tracker_load(). */
 int daemon_save_state(const struct daemon *d, int dir_fd, const char *boot_id);
-int daemon_load_state(struct daemon *d, int dir_fd, const char *boot_id);
+int daemon_load_state(struct daemon *d, int dir_fd, const char *boot_id, usec_t now);

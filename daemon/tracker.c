@@ -16,7 +16,7 @@
  * arrived just before a tick reads up to one jiffy older than it is. 10 ms covers HZ=100. */
 #define JIFFY_MARGIN_USEC (10 * USEC_PER_MSEC)
 
-#define STATE_MAGIC "closewaitd-state 1"
+#define STATE_MAGIC "closewaitd-state 2" /* 2: with the checksum */
 
 usec_t tracker_bootstrap_age_usec(const struct diag_sock *s) {
         uint32_t ms;
@@ -176,9 +176,49 @@ int tracker_observe(struct tracker *t, const struct diag_set *set, usec_t now, u
         return 0;
 }
 
-int tracker_save(const struct tracker *t, int dir_fd, const char *name, const char *boot_id) {
-        char tmp[256];
+/* FNV-1a, 64 bits: the state file's checksum. Not against an adversary (whoever can write the
+ * runtime directory can write a matching sum) but against a file that is damaged yet still
+ * parses, e.g. one digit of a first-seen time changed, which would make a socket look old. */
+static uint64_t state_checksum(const char *buf, size_t len) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        for (size_t i = 0; i < len; i++) {
+                h ^= (unsigned char) buf[i];
+                h *= 0x100000001b3ULL;
+        }
+        return h;
+}
+
+int tracker_serialize(const struct tracker *t, const char *boot_id, char **ret, size_t *ret_len) {
+        char *buf = NULL;
+        size_t len = 0;
         FILE *f;
+        int r = 0;
+
+        f = open_memstream(&buf, &len);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "%s\nboot %s\ncount %zu\n", STATE_MAGIC, boot_id, t->n);
+        for (size_t i = 0; i < t->cap; i++)
+                if (t->slots[i].cookie != 0)
+                        fprintf(f, "%" PRIx64 " %" PRIu64 "\n", t->slots[i].cookie, t->slots[i].first_seen);
+        if (fflush(f) != 0 || ferror(f))
+                r = -ENOMEM;
+        else
+                fprintf(f, "end %016" PRIx64 "\n", state_checksum(buf, len));
+        if (fclose(f) != 0 && r == 0)
+                r = -ENOMEM;
+        if (r < 0) {
+                free(buf);
+                return r;
+        }
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+int tracker_write_file(int dir_fd, const char *name, const char *buf, size_t len) {
+        char tmp[256];
         int fd, r = 0;
 
         if ((size_t) snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp))
@@ -186,41 +226,63 @@ int tracker_save(const struct tracker *t, int dir_fd, const char *name, const ch
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return -errno;
-        f = fdopen(fd, "w");
-        if (!f) {
-                r = -errno;
-                close(fd);
-                goto fail;
+        while (len > 0) {
+                ssize_t k = write(fd, buf, len);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        r = k < 0 ? -errno : -EIO;
+                        break;
+                }
+                buf += k;
+                len -= (size_t) k;
         }
-        fprintf(f, "%s\nboot %s\ncount %zu\n", STATE_MAGIC, boot_id, t->n);
-        for (size_t i = 0; i < t->cap; i++)
-                if (t->slots[i].cookie != 0)
-                        fprintf(f, "%" PRIx64 " %" PRIu64 "\n", t->slots[i].cookie, t->slots[i].first_seen);
-        fputs("end\n", f);
-        if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0)
-                r = errno > 0 ? -errno : -EIO;
-        if (fclose(f) != 0 && r == 0)
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
                 r = -errno;
         if (r < 0)
-                goto fail;
-        if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        return 0;
-fail:
-        unlinkat(dir_fd, tmp, 0);
+                unlinkat(dir_fd, tmp, 0);
         return r;
 }
 
-/* Parse the saved table in buf (NUL-terminated) into entries. Returns the count, -ESTALE or
- * -EBADMSG; *ret (malloc'd) only on success. */
-static int parse_state(char *buf, const char *boot_id, struct entry **ret) {
+int tracker_save(const struct tracker *t, int dir_fd, const char *name, const char *boot_id) {
+        char *buf;
+        size_t len;
+        int r;
+
+        r = tracker_serialize(t, boot_id, &buf, &len);
+        if (r < 0)
+                return r;
+        r = tracker_write_file(dir_fd, name, buf, len);
+        free(buf);
+        return r;
+}
+
+/* Parse the saved table in buf (NUL-terminated, len bytes) into entries: none may have been first
+ * seen after now. Returns the count, -ESTALE or -EBADMSG; *ret (malloc'd) only on success. */
+static int parse_state(char *buf, size_t len, const char *boot_id, usec_t now, struct entry **ret) {
         char *line, *save = NULL;
         struct entry *entries = NULL;
         size_t count = 0, n = 0;
-        bool ended = false;
+        const char *end;
+        uint64_t sum;
+        int used = 0;
         int r = -EBADMSG;
+
+        /* The last line, "end SUM", covers every byte before it. */
+        if (len < 2 || buf[len - 1] != '\n')
+                return -EBADMSG;
+        end = buf + len - 1;
+        while (end > buf && end[-1] != '\n')
+                end--;
+        if (sscanf(end, "end %16" SCNx64 "\n%n", &sum, &used) != 1 || end + used != buf + len ||
+            sum != state_checksum(buf, (size_t) (end - buf)))
+                return -EBADMSG;
+        buf[end - buf] = '\0';
 
         line = strtok_r(buf, "\n", &save);
         if (!line || strcmp(line, STATE_MAGIC) != 0)
@@ -239,19 +301,15 @@ static int parse_state(char *buf, const char *boot_id, struct entry **ret) {
                 return -ENOMEM;
         while ((line = strtok_r(NULL, "\n", &save))) {
                 uint64_t cookie, first;
-                int used = 0;
 
-                if (strcmp(line, "end") == 0) {
-                        ended = true;
-                        break;
-                }
-                /* NOLINTNEXTLINE(cert-err34-c): glibc saturates; a saturated first_seen only reads as age 0 */
+                used = 0;
+                /* NOLINTNEXTLINE(cert-err34-c): glibc saturates; a saturated first_seen is rejected below */
                 if (n == count || sscanf(line, "%" SCNx64 " %" SCNu64 "%n", &cookie, &first, &used) != 2 ||
-                    line[used] != '\0' || cookie == 0)
+                    line[used] != '\0' || cookie == 0 || first > now)
                         goto finish;
                 entries[n++] = (struct entry){ .cookie = cookie, .first_seen = first };
         }
-        if (!ended || n != count)
+        if (n != count)
                 goto finish;
         *ret = entries;
         entries = NULL;
@@ -261,7 +319,7 @@ finish:
         return r;
 }
 
-int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id) {
+int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id, usec_t now) {
         struct entry *entries = NULL;
         char *buf = NULL;
         size_t len = 0, cap = 0;
@@ -289,7 +347,7 @@ int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *bo
                 r = -EBADMSG;
                 goto finish;
         }
-        r = parse_state(buf, boot_id, &entries);
+        r = parse_state(buf, len, boot_id, now, &entries);
         if (r < 0)
                 goto finish;
         {

@@ -43,13 +43,22 @@ bool tracker_contains(const struct tracker *t, uint64_t cookie);
 /* How many sockets are tracked. */
 size_t tracker_size(const struct tracker *t);
 
-/* Write the table to dir_fd/name atomically (a temporary file renamed over it), mode 0600, with
- * boot_id (a string without whitespace) in its header. Returns 0 or -errno. */
+/* The table as the bytes of a state file: a header with boot_id (a string without whitespace),
+ * one line per socket, and a last line with a checksum of everything before it. *ret is malloc'd.
+ * Returns 0 or -ENOMEM. */
+int tracker_serialize(const struct tracker *t, const char *boot_id, char **ret, size_t *ret_len);
+
+/* Write len bytes of buf to dir_fd/name atomically (a temporary file, fsync'd, renamed over it),
+ * mode 0600. Returns 0 or -errno; no temporary file is left behind. */
+int tracker_write_file(int dir_fd, const char *name, const char *buf, size_t len);
+
+/* tracker_serialize() then tracker_write_file(). Returns 0 or -errno. */
 int tracker_save(const struct tracker *t, int dir_fd, const char *name, const char *boot_id);
 
 /* Merge the table saved in dir_fd/name into t (known sockets keep the older first-seen time).
  * Loaded sockets count as seen by the last scan, so those that are gone are forgotten after the
  * next two scans. Returns the number of sockets loaded; -ENOENT when there is no file; -ESTALE
- * when it was written during another boot; -EBADMSG when it is truncated or corrupt (nothing is
- * loaded then); -ENOMEM; other -errno from reading. */
-int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id);
+ * when it was written during another boot; -EBADMSG when it is truncated or corrupt (a checksum
+ * mismatch, a socket first seen after now; nothing is loaded then); -ENOMEM; other -errno from
+ * reading. */
+int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id, usec_t now);

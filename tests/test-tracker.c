@@ -2,6 +2,7 @@
  * scans, a table that grows and shrinks, and the saved state (round trip, other boot, corrupt). */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/tcp.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -196,7 +197,7 @@ static void test_save_load(void **state) {
         assert_int_equal(st.st_mode & 0777, 0600);
         assert_int_equal(faccessat(dir, ".state.tmp", F_OK, 0), -1); /* renamed, not left behind */
 
-        assert_int_equal(tracker_load(u, dir, "state", BOOT), 2);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 80 * SEC), 2);
         ages = observe(u, &set, 80 * SEC);
         assert_int_equal(ages[0], 30 * SEC);
         assert_int_equal(ages[1], 30 * SEC);
@@ -204,7 +205,7 @@ static void test_save_load(void **state) {
         /* Loaded sockets that are gone are forgotten after two scans, like any other. */
         tracker_free(u);
         assert_int_equal(tracker_new(&u), 0);
-        assert_int_equal(tracker_load(u, dir, "state", BOOT), 2);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 60 * SEC), 2);
         diag_set_clear(&set);
         observe(u, &set, 60 * SEC);
         assert_int_equal(tracker_size(u), 2);
@@ -212,9 +213,9 @@ static void test_save_load(void **state) {
         assert_int_equal(tracker_size(u), 0);
 
         /* Another boot: the monotonic clock and the cookies mean nothing any more. */
-        assert_int_equal(tracker_load(u, dir, "state", "ffffffffffffffffffffffffffffffff"), -ESTALE);
+        assert_int_equal(tracker_load(u, dir, "state", "ffffffffffffffffffffffffffffffff", 60 * SEC), -ESTALE);
         assert_int_equal(tracker_size(u), 0);
-        assert_int_equal(tracker_load(u, dir, "missing", BOOT), -ENOENT);
+        assert_int_equal(tracker_load(u, dir, "missing", BOOT, 60 * SEC), -ENOENT);
 
         unlinkat(dir, "state", 0);
         close(dir);
@@ -224,21 +225,36 @@ static void test_save_load(void **state) {
         tracker_free(u);
 }
 
-/* A truncated or corrupt file loads nothing at all. */
+/* A state file's bytes: body and its checksum line (FNV-1a 64, computed here independently). */
+static char *with_sum(const char *body) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        size_t len = strlen(body);
+        char *out = malloc(len + 32);
+
+        assert_non_null(out);
+        for (size_t i = 0; i < len; i++) {
+                h ^= (unsigned char) body[i];
+                h *= 0x100000001b3ULL;
+        }
+        snprintf(out, len + 32, "%send %016" PRIx64 "\n", body, h);
+        return out;
+}
+
+/* A truncated or corrupt file loads nothing at all, whether its checksum is right or not. */
 static void test_load_corrupt(void **state) {
-        static const char *const files[] = {
+        static const char *const bodies[] = {
                 "",
-                "closewaitd-state 1\n",
-                "closewaitd-state 2\nboot " BOOT "\ncount 0\nend\n",
-                "closewaitd-state 1\nboot " BOOT "\ncount 2\n1 5\n",            /* truncated */
-                "closewaitd-state 1\nboot " BOOT "\ncount 2\n1 5\nend\n",       /* fewer than said */
-                "closewaitd-state 1\nboot " BOOT "\ncount 1\n1 5\n2 6\nend\n",  /* more than said */
-                "closewaitd-state 1\nboot " BOOT "\ncount 1\nzz 5\nend\n",      /* not hex */
-                "closewaitd-state 1\nboot " BOOT "\ncount 1\n1 5 junk\nend\n",  /* trailing junk */
-                "closewaitd-state 1\nboot " BOOT "\ncount 1\n0 5\nend\n",       /* cookie 0 */
-                "closewaitd-state 1\nboot " BOOT "\ncount x\nend\n",            /* bad count */
-                "closewaitd-state 1\nboot " BOOT "\ncount 999999999999\nend\n", /* absurd count */
-                "garbage\x01\x02\x03",
+                "closewaitd-state 2\n",
+                "closewaitd-state 1\nboot " BOOT "\ncount 0\n",                /* the old format */
+                "closewaitd-state 2\nboot " BOOT "\ncount 2\n1 5\n",           /* fewer than said */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 5\n2 6\n",      /* more than said */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\nzz 5\n",          /* not hex */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 5 junk\n",      /* trailing junk */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\n0 5\n",           /* cookie 0 */
+                "closewaitd-state 2\nboot " BOOT "\ncount x\n",                /* bad count */
+                "closewaitd-state 2\nboot " BOOT "\ncount 999999999999\n",     /* absurd count */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 99000000000\n", /* first seen after now */
+                "garbage\x01\x02\x03\n",
         };
         char path[] = "/tmp/test-tracker-XXXXXX";
         struct tracker *t;
@@ -247,24 +263,80 @@ static void test_load_corrupt(void **state) {
         (void) state;
         dir = make_dir(path);
         assert_int_equal(tracker_new(&t), 0);
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                write_file(dir, "state", files[i], strlen(files[i]));
-                if (tracker_load(t, dir, "state", BOOT) != -EBADMSG)
-                        fail_msg("case %zu: not refused as corrupt", i);
-                assert_int_equal(tracker_size(t), 0);
+        for (size_t i = 0; i < ELEMENTSOF(bodies); i++) {
+                char *file = with_sum(bodies[i]);
+
+                for (int raw = 0; raw < 2; raw++) {
+                        const char *bytes = raw ? bodies[i] : file; /* raw: no checksum line */
+
+                        write_file(dir, "state", bytes, strlen(bytes));
+                        if (tracker_load(t, dir, "state", BOOT, 100 * SEC) != -EBADMSG)
+                                fail_msg("case %zu%s: not refused as corrupt", i, raw ? " without a sum" : "");
+                        assert_int_equal(tracker_size(t), 0);
+                }
+                free(file);
         }
         /* A NUL byte in the middle. */
         {
-                static const char nul[] = "closewaitd-state 1\nboot " BOOT "\ncount 1\n1\0 5\nend\n";
+                static const char nul[] = "closewaitd-state 2\nboot " BOOT "\ncount 1\n1\0 5\nend 0\n";
 
                 write_file(dir, "state", nul, sizeof(nul) - 1);
         }
-        assert_int_equal(tracker_load(t, dir, "state", BOOT), -EBADMSG);
+        assert_int_equal(tracker_load(t, dir, "state", BOOT, 100 * SEC), -EBADMSG);
 
         unlinkat(dir, "state", 0);
         close(dir);
         rmdir(path);
         tracker_free(t);
+}
+
+/* A saved file with one digit changed still parses; the checksum refuses it. Every cut of it is
+ * refused too, and the intact file loads. */
+static void test_load_damaged(void **state) {
+        char path[] = "/tmp/test-tracker-XXXXXX";
+        struct diag_set set = {};
+        struct tracker *t, *u;
+        char *buf, *digit;
+        size_t len;
+        int dir;
+
+        (void) state;
+        dir = make_dir(path);
+        assert_int_equal(tracker_new(&t), 0);
+        assert_int_equal(tracker_new(&u), 0);
+        add(&set, 0xabcdef, TCP_CLOSE_WAIT, 0);
+        add(&set, 77, TCP_CLOSE_WAIT, 0);
+        observe(t, &set, 5000 * SEC);
+        assert_int_equal(tracker_serialize(t, BOOT, &buf, &len), 0);
+
+        for (size_t cut = 0; cut < len; cut++) {
+                write_file(dir, "state", buf, cut);
+                if (tracker_load(u, dir, "state", BOOT, 6000 * SEC) != -EBADMSG)
+                        fail_msg("cut at %zu of %zu: not refused", cut, len);
+        }
+        /* "abcdef 5000000000\n": make the first-seen time 1000 s earlier. */
+        digit = strstr(buf, " 5000");
+        assert_non_null(digit);
+        digit[1] = '4';
+        write_file(dir, "state", buf, len);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 6000 * SEC), -EBADMSG);
+        assert_int_equal(tracker_size(u), 0);
+
+        digit[1] = '5';
+        write_file(dir, "state", buf, len);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 6000 * SEC), 2);
+        /* ... but not by a clock that says the sockets were first seen in the future. */
+        tracker_free(u);
+        assert_int_equal(tracker_new(&u), 0);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 4000 * SEC), -EBADMSG);
+
+        free(buf);
+        unlinkat(dir, "state", 0);
+        close(dir);
+        rmdir(path);
+        diag_set_done(&set);
+        tracker_free(t);
+        tracker_free(u);
 }
 
 int main(void) {
@@ -275,6 +347,7 @@ int main(void) {
                 cmocka_unit_test(test_churn),
                 cmocka_unit_test(test_save_load),
                 cmocka_unit_test(test_load_corrupt),
+                cmocka_unit_test(test_load_damaged),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
