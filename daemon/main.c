@@ -401,7 +401,7 @@ static int open_state_dir(struct runtime *rt) {
                 alert_log(rt->alert, LOG_WARNING, NULL, "cannot open %s: %m; socket ages restart with the daemon", dir);
                 return -1;
         }
-        r = daemon_load_state(rt->daemon, fd, rt->boot_id);
+        r = daemon_load_state(rt->daemon, fd, rt->boot_id, now_monotonic_usec());
         if (r >= 0)
                 alert_log(rt->alert, LOG_INFO, NULL, "kept the ages of %d socket%s from %s/state", r, r == 1 ? "" : "s",
                           dir);
@@ -424,7 +424,19 @@ static int run_daemon(const struct args *a) {
         bool journal = log_to_journal(a->log_target);
         /* stderr connected to the journal by systemd: "<N>" prefixes keep each line's priority. */
         bool stderr_prefix = getenv("JOURNAL_STREAM") != NULL;
+        sigset_t mask;
         int r, ret = EXIT_FAILURE;
+
+        /* A signal ignored by the parent stays ignored across exec, and an ignored signal never
+         * reaches a signalfd: take the defaults back. Then block them before anything else, so
+         * that a SIGTERM during start-up (a long first scan, loading the state) waits for the
+         * event loop and ends in a clean exit 0, not death by signal. */
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(handled_signals); i++) {
+                sigaction(handled_signals[i], &(struct sigaction){ .sa_handler = SIG_DFL }, NULL);
+                sigaddset(&mask, handled_signals[i]);
+        }
+        sigprocmask(SIG_BLOCK, &mask, NULL);
 
         conf_defaults(&rt.conf);
         r = load_conf(a, &rt.conf);
@@ -449,11 +461,6 @@ static int run_daemon(const struct args *a) {
         r = sd_watchdog_enabled(false, &rt.watchdog_usec);
         if (r <= 0)
                 rt.watchdog_usec = 0;
-
-        /* A signal ignored by the parent stays ignored across exec, and an ignored signal never
-         * reaches a signalfd: take the defaults back before sd-event blocks them. */
-        for (size_t i = 0; i < ELEMENTSOF(handled_signals); i++)
-                sigaction(handled_signals[i], &(struct sigaction){ .sa_handler = SIG_DFL }, NULL);
 
         r = sd_event_default(&rt.event);
         if (r >= 0)
