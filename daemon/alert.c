@@ -72,6 +72,8 @@ static void sbuf_vprintf(struct sbuf *b, const char *fmt, va_list ap) {
                 b->oom = true; /* an encoding error: nothing sensible to append */
                 return;
         }
+        if (n == 0)
+                return; /* nothing to append: allocating here would leak when "len > 0" decides the take */
         want = b->len + (size_t) n + 1;
         if (want > b->cap) {
                 size_t cap = b->cap * 2 > want ? b->cap * 2 : want;

@@ -266,9 +266,13 @@ static int cb_sock(const struct nlmsghdr *nlh, void *data) {
         return MNL_CB_OK;
 }
 
-/* An error code carried by the kernel as a positive or negative int, as -errno. */
+/* The largest errno (MAX_ERRNO in the kernel's include/linux/err.h). */
+#define DIAG_MAX_ERRNO 4095
+
+/* An error code carried by the kernel as a positive or negative int, as -errno; a number no errno
+ * has (a corrupt message) as -EIO, so that callers only ever see -1 .. -DIAG_MAX_ERRNO. */
 static int netlink_errno(int e) {
-        if (e == INT_MIN)
+        if (e < -DIAG_MAX_ERRNO || e > DIAG_MAX_ERRNO)
                 return -EIO;
         return e < 0 ? e : -e;
 }

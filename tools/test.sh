@@ -14,7 +14,7 @@ valgrind="valgrind --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-
 status=0
 
 meson test -C build --print-errorlogs || status=1
-meson test -C build --print-errorlogs --suite unit --logbase unit --wrap "$valgrind" || status=1
+meson test -C build --print-errorlogs --suite unit --suite fuzz-regress --logbase unit --wrap "$valgrind" || status=1
 CLOSEWAITD_WRAPPER="$valgrind" \
 	meson test -C build --print-errorlogs --suite integration --logbase valgrind-integration || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
