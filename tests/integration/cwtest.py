@@ -308,6 +308,50 @@ def _h_setuid(st, uid, gid=None):
     return [os.getuid(), os.geteuid()]
 
 
+# capget/capset, version 3: two 32-bit words per set
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+CAP_DAC_OVERRIDE = 1
+CAP_DAC_READ_SEARCH = 2
+CAP_SYS_PTRACE = 19
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_caps(caps):
+    """Remove caps (numbers) from the calling thread's effective, permitted and inheritable sets."""
+    hdr = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if _libc.capget(ctypes.byref(hdr), data) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "capget: " + os.strerror(e))
+    for c in caps:
+        mask = ~(1 << (c % 32)) & 0xFFFFFFFF
+        d = data[c // 32]
+        d.effective &= mask
+        d.permitted &= mask
+        d.inheritable &= mask
+    if _libc.capset(ctypes.byref(hdr), data) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "capset: " + os.strerror(e))
+
+
+def _h_drop_caps(st, caps):
+    """Drop capabilities (numbers) from the holder; returns its CapPrm from /proc as an int."""
+    drop_caps(caps)
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapPrm:"):
+                return int(line.split()[1], 16)
+    return None
+
+
 def _h_busy_server(st, delay=0.3):
     """Listen and accept forever in a thread, closing each connection delay seconds after
     accepting it: a busy server whose CLOSE_WAIT sockets live for milliseconds. Returns the port."""
@@ -345,6 +389,7 @@ _HANDLERS = {
     "fork": _h_fork,
     "setuid": _h_setuid,
     "busy_server": _h_busy_server,
+    "drop_caps": _h_drop_caps,
     "ping": _h_ping,
 }
 
@@ -622,11 +667,12 @@ def validate(report):
                    % (len(errors), "/".join(str(x) for x in e.absolute_path), e.message))
 
 
-def run(args, timeout=30, check_rc=None):
-    """Run closewaitd with args; returns the CompletedProcess (bytes)."""
+def run(args, timeout=30, check_rc=None, prefix=()):
+    """Run closewaitd with args; returns the CompletedProcess (bytes). prefix: a command to run
+    it under, outside the wrapper (e.g. setpriv dropping capabilities)."""
     # CLOSEWAITD_WRAPPER runs the binary under a tool, e.g. "valgrind --error-exitcode=99 -q".
     wrapper = shlex.split(os.environ.get("CLOSEWAITD_WRAPPER", ""))
-    argv = wrapper + [closewaitd_path()] + list(args)
+    argv = list(prefix) + wrapper + [closewaitd_path()] + list(args)
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=timeout, start_new_session=True)
@@ -670,11 +716,12 @@ def port_of(ep):
     return int(ep.rsplit(":", 1)[1])
 
 
-def run_json(extra=()):
-    """Run `closewaitd --once --json`: exit 0, exactly one JSON object on stdout, schema-valid,
-    and the structural rules of the interface. Returns a Report with t0/t1 set."""
+def run_json(extra=(), prefix=()):
+    """Run `closewaitd --once --json` (under prefix, see run()): exit 0, exactly one JSON object
+    on stdout, schema-valid, and the structural rules of the interface. Returns a Report with
+    t0/t1 set."""
     t0 = time.monotonic()
-    p = run(["--once", "--json"] + list(extra), check_rc=0)
+    p = run(["--once", "--json"] + list(extra), check_rc=0, prefix=prefix)
     t1 = time.monotonic()
     try:
         text = p.stdout.decode("utf-8")

@@ -19,6 +19,7 @@ import shlex
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -39,25 +40,29 @@ _NS_MARK = "CWTEST_PRIVATE_NS"
 _JOURNAL_DIRS = ("/run/systemd/journal", "/run/log/journal", "/var/log/journal",
                  "/var/lib/systemd/catalog")
 CATALOG_DIR = "/usr/lib/systemd/catalog"
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; Python does not name it
 
 
 def source_root():
     return os.path.abspath(os.path.join(t.HERE, "..", ".."))
 
 
-def _reexec_in_namespaces():
-    """Run this very script again inside new mount and PID namespaces; exit with its status."""
+def _reexec_in_namespaces(net=False):
+    """Run this very script again inside new mount and PID namespaces (and a network namespace
+    of its own with net); exit with its status."""
     if not shutil.which("unshare"):
         raise t.Skip("unshare (util-linux) is not installed")
-    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "--pid", "--fork",
-                            "--mount-proc", "true"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    unshare = ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc"]
+    if net:
+        unshare.append("--net")
+    probe = subprocess.run(unshare + ["true"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if probe.returncode != 0:
-        raise t.Skip("cannot create mount and PID namespaces here (%s)"
-                     % probe.stdout.decode("utf-8", "replace").strip())
+        raise t.Skip("cannot create %s namespaces here (%s)"
+                     % ("mount, PID and network" if net else "mount and PID",
+                        probe.stdout.decode("utf-8", "replace").strip()))
     env = dict(os.environ)
     env[_NS_MARK] = "1"
-    argv = ["unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc",
-            sys.executable] + sys.argv
+    argv = unshare + [sys.executable] + sys.argv
     sys.stdout.flush()
     p = subprocess.run(argv, env=env)
     if p.returncode in (0, 1, t.EXIT_SKIP):
@@ -83,6 +88,22 @@ class Journal:
             if self.proc.poll() is not None:
                 raise t.Fail("the private journald exited %d" % self.proc.returncode)
             time.sleep(0.01)
+
+    def stop(self, timeout=10):
+        """Stop journald as a service manager would (SIGTERM, then wait for it to exit). Its
+        socket file stays behind, with nothing reading it: a sender gets ECONNREFUSED, as from
+        a real journald that is down. start() brings up a new one on the same directories (the
+        entries written so far stay readable)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise t.Fail("the private journald did not exit within %d s of SIGTERM" % timeout)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
 
     def sync(self):
         subprocess.run(["journalctl", "--sync"], check=True, timeout=10)
@@ -120,16 +141,24 @@ class Journal:
             time.sleep(0.2)
 
 
-def private_journal(catalog=False, start=True):
+def private_journal(catalog=False, start=True, net=False):
     """Make sure this test runs in its own namespaces with its own journal directories; returns a
     Journal, its journald started unless start is False (then there is no journal socket until
     Journal.start()). With catalog, closewaitd's catalog is installed into a writable copy of the
-    catalog directory so that `journalctl -x` explains the entries."""
+    catalog directory so that `journalctl -x` explains the entries. With net, the test also gets
+    a network namespace of its own (loopback up): the daemon sees no socket of the host, only the
+    test's, and every one of those has an owner in the test's PID namespace."""
     t.need_root()
     if not os.access(JOURNALD, os.X_OK):
         raise t.Skip("%s is missing (apt install systemd)" % JOURNALD)
     if os.environ.get(_NS_MARK) != "1":
-        _reexec_in_namespaces()
+        _reexec_in_namespaces(net)
+    if net:
+        p = subprocess.run(["ip", "link", "set", "lo", "up"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        if p.returncode != 0:
+            raise t.Skip("cannot bring up loopback in the private network namespace (%s)"
+                         % p.stdout.decode("utf-8", "replace").strip())
     for d in _JOURNAL_DIRS:
         os.makedirs(d, exist_ok=True)
         p = subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", d],
@@ -153,7 +182,7 @@ def private_journal(catalog=False, start=True):
 
 
 class Notify:
-    """An sd_notify listener: NOTIFY_SOCKET for the daemon; messages as lists of lines.
+    """An sd_notify listener: NOTIFY_SOCKET for the daemon; messages as (arrival, lines).
 
     A thread drains the socket all the time, as systemd does: a datagram socket's queue is short
     (net.unix.max_dgram_qlen), and a sender whose datagrams are not read blocks in sd_notify()."""
@@ -162,6 +191,7 @@ class Notify:
         self.dir = tempfile.mkdtemp(prefix="cwtest-notify-")
         self.path = os.path.join(self.dir, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         self.sock.bind(self.path)
         self.sock.settimeout(0.1)
         self.messages = []  # (time.monotonic(), [lines])
@@ -174,14 +204,26 @@ class Notify:
     def _drain(self):
         while not self._stop.is_set():
             try:
-                data = self.sock.recv(65536)
+                data, anc, _, _ = self.sock.recvmsg(65536, socket.CMSG_SPACE(16))
             except (socket.timeout, BlockingIOError):
                 continue
             except OSError:
                 return
             with self._lock:
-                self.messages.append((time.monotonic(),
+                self.messages.append((self._arrival(anc),
                                       data.decode("utf-8", "replace").splitlines()))
+
+    @staticmethod
+    def _arrival(anc):
+        """When the datagram reached the socket (the kernel's SCM_TIMESTAMPNS), on the
+        time.monotonic() scale; now when the kernel gave no stamp. Not when this thread got to
+        it: on a loaded host that can be much later, and tests time the daemon's messages."""
+        now_mono, now_real = time.monotonic(), time.time()
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= 16:
+                sec, nsec = struct.unpack("qq", data[:16])
+                return now_mono - max(0.0, now_real - (sec + nsec / 1e9))
+        return now_mono
 
     def close(self):
         self._stop.set()
@@ -274,6 +316,66 @@ def fake_unit(pid, name=None):
     return unit
 
 
+class FaultNetlink:
+    """faultnl.c (built by meson, its path in $CLOSEWAITD_FAULTNL) preloaded into the daemon:
+    while on, socket(AF_NETLINK) and I/O on netlink sockets fail with the errno given.
+
+    env() is the daemon's environment for it (Daemon(env=...)): LD_PRELOAD, FAULTNL_FILE, and
+    ASAN_OPTIONS with verify_asan_link_order=0 (the library comes before the ASan runtime of
+    the sanitizer build; valgrind passes LD_PRELOAD through to the program)."""
+
+    def __init__(self):
+        self.lib = os.environ.get("CLOSEWAITD_FAULTNL") or os.path.join(
+            source_root(), "build", "tests", "integration", "faultnl.so")
+        if not os.path.isfile(self.lib):
+            raise t.Skip("the fault-injection library faultnl.so is not built (%s); set "
+                         "CLOSEWAITD_FAULTNL or run through meson test" % self.lib)
+        self.dir = tempfile.mkdtemp(prefix="cwtest-faultnl-")
+        self.path = os.path.join(self.dir, "fault")
+        t.on_cleanup(lambda: shutil.rmtree(self.dir, ignore_errors=True))
+
+    def env(self):
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        return {"LD_PRELOAD": os.path.abspath(self.lib), "FAULTNL_FILE": self.path,
+                "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
+
+    def on(self, err=None):
+        """Netlink fails from now on, with errno err (EIO when None)."""
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("" if err is None else "%d\n" % err)
+        os.rename(tmp, self.path)
+
+    def off(self):
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def netlink_fds(pid):
+    """Inodes of the netlink sockets pid holds (its fds against /proc/net/netlink)."""
+    nl = set()
+    with open("/proc/net/netlink") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields:
+                nl.add(int(fields[-1]))
+    out = []
+    fd_dir = "/proc/%d/fd" % pid
+    for name in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, name))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            ino = int(target[len("socket:["):-1])
+            if ino in nl:
+                out.append(ino)
+    return sorted(out)
+
+
 # A configuration for tests: fast scans, small thresholds; keys override these.
 TEST_CONF = {
     "interval": "0.2",
@@ -308,29 +410,33 @@ class Daemon:
     """closewaitd running in the foreground."""
 
     def __init__(self, conf=None, notify=None, watchdog_usec=None, log_target=None, args=(),
-                 state_dir=None):
+                 state_dir=None, env=None, prefix=()):
+        """env: variables added to the daemon's environment (only the daemon's: e.g. an
+        LD_PRELOAD for it alone). prefix: a command the daemon runs under, outside the
+        CLOSEWAITD_WRAPPER (e.g. setpriv dropping capabilities from valgrind and the daemon)."""
         self.dir = tempfile.mkdtemp(prefix="cwtest-daemon-")
         t.on_cleanup(lambda: shutil.rmtree(self.dir, ignore_errors=True))
         self.conf_path = os.path.join(self.dir, "closewaitd.conf")
         self.write_conf(conf if conf is not None else conf_text())
         self.state_dir = state_dir or os.path.join(self.dir, "run")
-        env = dict(os.environ)
-        env["RUNTIME_DIRECTORY"] = self.state_dir
-        env.pop("NOTIFY_SOCKET", None)
-        env.pop("WATCHDOG_USEC", None)
+        full_env = dict(os.environ)
+        full_env["RUNTIME_DIRECTORY"] = self.state_dir
+        full_env.pop("NOTIFY_SOCKET", None)
+        full_env.pop("WATCHDOG_USEC", None)
         if notify is not None:
-            env["NOTIFY_SOCKET"] = notify.path
+            full_env["NOTIFY_SOCKET"] = notify.path
         if watchdog_usec is not None:
-            env["WATCHDOG_USEC"] = str(watchdog_usec)
-        argv = shlex.split(os.environ.get("CLOSEWAITD_WRAPPER", "")) + [t.closewaitd_path(),
-                                                                        "--config", self.conf_path]
+            full_env["WATCHDOG_USEC"] = str(watchdog_usec)
+        full_env.update(env or {})
+        argv = list(prefix) + shlex.split(os.environ.get("CLOSEWAITD_WRAPPER", "")) + [
+            t.closewaitd_path(), "--config", self.conf_path]
         if log_target:
             argv += ["--log-target", log_target]
         argv += list(args)
         self.stderr_path = os.path.join(self.dir, "stderr")
         self.stderr = open(self.stderr_path, "wb")
         self.proc = t.popen(argv, stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
-                            env=env)
+                            env=full_env)
         self.argv = argv
 
     def write_conf(self, text):

@@ -9,11 +9,20 @@ A state file from another boot or a corrupt one is ignored with a message, never
 """
 
 import os
+import re
 import threading
 import time
 
 import cwtest as t
 import daemontest as dt
+
+
+def with_sum(body):
+    """A state file's text: body and its checksum line (FNV-1a, 64 bits, over the bytes before)."""
+    h = 0xcbf29ce484222325
+    for b in body.encode():
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return body + "end %016x\n" % h
 
 
 def main():
@@ -44,8 +53,9 @@ def main():
     t.check(os.path.isfile(state), "the state file is written on exit", state, os.listdir(d1.state_dir))
     with open(state) as f:
         content = f.read()
-    t.check(content.startswith("closewaitd-state 1\n") and content.endswith("end\n"),
-            "the state file is complete", None, content[:200])
+    t.check(content.startswith("closewaitd-state 2\n") and
+            re.search(r"\nend [0-9a-f]{16}\n\Z", content) is not None,
+            "the state file is complete (magic ... end CHECKSUM)", None, content[:200])
     t.check_eq([n for n in os.listdir(d1.state_dir) if n != "state"], [],
                "no temporary file left beside the state")
     mine = "CLOSEWAITD_PID=%d" % h.pid
@@ -73,9 +83,9 @@ def main():
     # Another boot's or a corrupt state file: a message, and the daemon runs.
     with open("/proc/sys/kernel/random/boot_id") as f:
         boot = f.read().strip().replace("-", "")
-    for content, words in (("closewaitd-state 1\nboot 00000000000000000000000000000000\ncount 0\nend\n",
+    for content, words in ((with_sum("closewaitd-state 2\nboot 00000000000000000000000000000000\ncount 0\n"),
                             "another boot"),
-                           ("closewaitd-state 1\nboot %s\ncount 5\n12" % boot, "corrupt")):
+                           ("closewaitd-state 2\nboot %s\ncount 5\n12" % boot, "corrupt")):
         with open(state, "w") as f:
             f.write(content)
         n3 = dt.Notify()
