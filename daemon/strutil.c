@@ -51,7 +51,9 @@ static size_t utf8_sequence(const unsigned char *s, size_t len, uint32_t *cp) {
 /* Code points that are valid but change how a terminal or a viewer shows the text around them. */
 static bool unsafe_codepoint(uint32_t c) {
         return (c >= 0x80 && c <= 0x9f) ||     /* C1 controls (0x9b is a CSI on some terminals) */
+               c == 0x61c ||                   /* Arabic letter mark, a direction mark */
                (c >= 0x200b && c <= 0x200f) || /* zero-width and direction marks */
+               c == 0x2028 || c == 0x2029 ||   /* line and paragraph separators: new lines to some */
                (c >= 0x202a && c <= 0x202e) || /* bidirectional embeddings and overrides */
                (c >= 0x2066 && c <= 0x2069) || /* bidirectional isolates */
                c == 0xfeff;                    /* zero-width no-break space */

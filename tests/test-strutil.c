@@ -46,6 +46,11 @@ static const struct escape_case escape_cases[] = {
              "a\\xe2\\x80\\xae"
              "evil"),                                     /* right-to-left override */
         CASE("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"), /* above U+10FFFF */
+        CASE("alm\xd8\x9cx", "alm\\xd8\\x9cx"),           /* U+061C Arabic letter mark */
+        CASE("a\xe2\x80\xa8"
+             "b",
+             "a\\xe2\\x80\\xa8"
+             "b"), /* U+2028 line separator */
 };
 
 static void test_escape_table(void **state) {

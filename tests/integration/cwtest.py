@@ -881,7 +881,10 @@ def expected_unit_is_null(pid):
 # ---------------------------------------------------------------------------------------------
 # the escaping rule for strings taken from processes
 
-_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)) | {0x200E, 0x200F, 0x061C}
+# What daemon/strutil.c's unsafe_codepoint() escapes beyond C0/C1 controls: direction marks,
+# embeddings, overrides and isolates, zero-width characters, line and paragraph separators.
+_BIDI = (set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)) | set(range(0x200B, 0x2010)) |
+         {0x061C, 0x2028, 0x2029, 0xFEFF})
 
 
 def _unsafe_char(ch):

@@ -19,6 +19,7 @@ NAMES = [
     b"caf\xc3\xa9\"q'",
     b"\x7fdel\t\r",
     b"bidi\xe2\x80\xaeRLO",
+    b"alm\xd8\x9cls\xe2\x80\xa8",
     b"\xc2\x85nel\x00",  # C1 NEL; the NUL ends the name
     b"aaaaaaaaaaaaaa\xc3\xa9",  # cut to 15 bytes: a lone \xc3
     b"\\x1b",  # looks like an escape: must come out as \\x1b
