@@ -189,6 +189,14 @@ static uint64_t state_checksum(const char *buf, size_t len) {
         return h;
 }
 
+static int hex_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
 int tracker_serialize(const struct tracker *t, const char *boot_id, char **ret, size_t *ret_len) {
         char *buf = NULL;
         size_t len = 0;
@@ -279,8 +287,17 @@ static int parse_state(char *buf, size_t len, const char *boot_id, usec_t now, s
         end = buf + len - 1;
         while (end > buf && end[-1] != '\n')
                 end--;
-        if (sscanf(end, "end %16" SCNx64 "\n%n", &sum, &used) != 1 || end + used != buf + len ||
-            sum != state_checksum(buf, (size_t) (end - buf)))
+        if (buf + len - end != 4 + 16 + 1 || strncmp(end, "end ", 4) != 0)
+                return -EBADMSG;
+        sum = 0;
+        for (const char *p = end + 4; p < end + 4 + 16; p++) {
+                int v = hex_value(*p);
+
+                if (v < 0)
+                        return -EBADMSG;
+                sum = sum << 4 | (uint64_t) v;
+        }
+        if (sum != state_checksum(buf, (size_t) (end - buf)))
                 return -EBADMSG;
         buf[end - buf] = '\0';
 
