@@ -11,8 +11,6 @@
 #include "policy.h"
 #include "tracker.h"
 
-#define STATE_FILE "state"
-
 struct daemon {
         struct diag *diag;
         struct procmap *procmap;
@@ -271,10 +269,10 @@ void daemon_status(const struct daemon *d, char *buf, size_t size) {
                  (double) d->last_scan.cpu_usec / (double) USEC_PER_MSEC, d->proc_stats.proc_entries);
 }
 
-int daemon_save_state(const struct daemon *d, int dir_fd, const char *boot_id) {
-        return tracker_save(d->tracker, dir_fd, STATE_FILE, boot_id);
+int daemon_save_state(const struct daemon *d, const char *boot_id, char **ret, size_t *ret_size) {
+        return tracker_serialize(d->tracker, boot_id, ret, ret_size);
 }
 
 int daemon_load_state(struct daemon *d, int dir_fd, const char *boot_id, usec_t now) {
-        return tracker_load(d->tracker, dir_fd, STATE_FILE, boot_id, now);
+        return tracker_load(d->tracker, dir_fd, DAEMON_STATE_FILE, boot_id, now);
 }

@@ -34,7 +34,15 @@ int daemon_alert(struct daemon *d, const struct conf *c, usec_t now, size_t max_
 /* A one-line summary of the last scan, for STATUS= and the verbose log. */
 void daemon_status(const struct daemon *d, char *buf, size_t size);
 
-/* Keep the socket ages across restarts: dir_fd/"state", valid for boot_id only (now: the time of
- * loading). Return as tracker_save() and tracker_load(). */
-int daemon_save_state(const struct daemon *d, int dir_fd, const char *boot_id);
+/* The file, in the state directory, that keeps the socket ages across restarts. */
+#define DAEMON_STATE_FILE "state"
+
+/* The socket ages as the bytes of DAEMON_STATE_FILE, valid for boot_id only: *ret (malloc'd, the
+ * caller frees it) holds *ret_size bytes. Writing them is not the daemon's: once started it
+ * cannot write files (sandbox.h), its keeper does, with tracker_write_file(). Returns 0 or
+ * -ENOMEM. */
+int daemon_save_state(const struct daemon *d, const char *boot_id, char **ret, size_t *ret_size);
+
+/* Load dir_fd/DAEMON_STATE_FILE if it was written during boot_id (now: the time of loading).
+ * Returns as tracker_load(). */
 int daemon_load_state(struct daemon *d, int dir_fd, const char *boot_id, usec_t now);

@@ -26,6 +26,8 @@
 #include "config.h"
 #include "daemon.h"
 #include "render.h"
+#include "sandbox.h"
+#include "tracker.h"
 
 struct args {
         bool once;
@@ -209,8 +211,8 @@ struct runtime {
         struct alert *alert;
         sd_event *event;
         sd_event_source *timer;
-        usec_t watchdog_usec; /* 0: no watchdog */
-        int state_dir_fd;     /* -1: ages are not kept across restarts */
+        usec_t watchdog_usec;          /* 0: no watchdog */
+        struct sandbox_keeper *keeper; /* writes the state; NULL: ages are not kept across restarts */
         char boot_id[SD_ID128_STRING_MAX];
         usec_t state_saved;
         bool ready;
@@ -230,12 +232,22 @@ static usec_t scan_period(const struct runtime *rt) {
 }
 
 static void save_state(struct runtime *rt, usec_t now) {
+        char *buf = NULL;
+        size_t size = 0;
         int r;
 
-        if (rt->state_dir_fd < 0)
+        if (!rt->keeper)
                 return;
-        r = daemon_save_state(rt->daemon, rt->state_dir_fd, rt->boot_id);
-        if (r < 0)
+        r = daemon_save_state(rt->daemon, rt->boot_id, &buf, &size);
+        if (r >= 0)
+                r = sandbox_keeper_save(rt->keeper, buf, size);
+        free(buf);
+        if (r == -ECHILD) {
+                /* Once: without the keeper nothing here may write the file any more. */
+                alert_log(rt->alert, LOG_WARNING, NULL,
+                          "the process that saves the socket ages is gone; socket ages restart with the daemon");
+                rt->keeper = sandbox_keeper_free(rt->keeper);
+        } else if (r < 0)
                 alert_log(rt->alert, LOG_WARNING, NULL, "cannot save the socket ages: %s, ignoring", strerror(-r));
         rt->state_saved = now;
 }
@@ -413,6 +425,38 @@ static int open_state_dir(struct runtime *rt) {
         return fd;
 }
 
+/* Give up writing before the first scan (sandbox.h): fork the keeper of the state file in
+ * state_dir_fd (-1: none; closed here, the keeper has its own), then forbid this process every
+ * write. A kernel that refuses the filter costs a warning, not the monitoring: the unit's own
+ * sandbox still stands. A keeper that cannot start costs only the ages across a restart.
+ * Returns 0, or -ENOMEM (logged). */
+static int sandbox_start(struct runtime *rt, int state_dir_fd) {
+        int r;
+
+        if (state_dir_fd >= 0) {
+                r = sandbox_keeper_start(state_dir_fd, DAEMON_STATE_FILE, tracker_write_file, &rt->keeper);
+                close(state_dir_fd);
+                if (r == -ENOMEM) {
+                        alert_log(rt->alert, LOG_ERR, NULL, "out of memory");
+                        return r;
+                }
+                if (r < 0)
+                        alert_log(rt->alert, LOG_WARNING, NULL,
+                                  "cannot start the process that saves the socket ages: %s; socket ages restart "
+                                  "with the daemon",
+                                  strerror(-r));
+        }
+        r = sandbox_forbid_writes();
+        if (r == -ENOMEM) {
+                alert_log(rt->alert, LOG_ERR, NULL, "out of memory");
+                return r;
+        }
+        if (r < 0)
+                alert_log(rt->alert, LOG_WARNING, NULL,
+                          "cannot forbid this process to write files (seccomp): %s, ignoring", strerror(-r));
+        return 0;
+}
+
 static bool log_to_journal(const char *target) {
         return strcmp(target, "journal") == 0 || (strcmp(target, "auto") == 0 && alert_journal_available());
 }
@@ -420,7 +464,7 @@ static bool log_to_journal(const char *target) {
 static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
 static int run_daemon(const struct args *a) {
-        struct runtime rt = { .args = a, .state_dir_fd = -1 };
+        struct runtime rt = { .args = a };
         bool journal = log_to_journal(a->log_target);
         /* stderr connected to the journal by systemd: "<N>" prefixes keep each line's priority. */
         bool stderr_prefix = getenv("JOURNAL_STREAM") != NULL;
@@ -456,7 +500,9 @@ static int run_daemon(const struct args *a) {
                 alert_log(rt.alert, LOG_ERR, NULL, "cannot open the socket diagnostics or /proc: %s", strerror(-r));
                 goto finish;
         }
-        rt.state_dir_fd = open_state_dir(&rt);
+        r = sandbox_start(&rt, open_state_dir(&rt));
+        if (r < 0)
+                goto finish;
 
         r = sd_watchdog_enabled(false, &rt.watchdog_usec);
         if (r <= 0)
@@ -491,8 +537,7 @@ static int run_daemon(const struct args *a) {
 finish:
         sd_event_source_unref(rt.timer);
         sd_event_unref(rt.event);
-        if (rt.state_dir_fd >= 0)
-                close(rt.state_dir_fd);
+        sandbox_keeper_free(rt.keeper);
         daemon_free(rt.daemon);
         alert_free(rt.alert);
         conf_done(&rt.conf);

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	gcc meson ninja-build pkg-config
-	libmnl-dev libsystemd-dev libconfig-dev
+	libmnl-dev libsystemd-dev libconfig-dev libseccomp-dev
 	libcmocka-dev python3 python3-jsonschema
 	iproute2 systemd valgrind clang-format git
 	redis-server memcached nginx-light   # real servers the integration tests stop mid-work
