@@ -154,6 +154,7 @@ static void scratch_make(struct scratch *s) {
         snprintf(s->d, sizeof(s->d), "%s/d", s->path);
         fd = open(s->f, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         assert_true(fd >= 0);
+        assert_int_equal(fchmod(fd, 0644), 0); /* whatever the umask (0077 in the unit) */
         assert_int_equal(write(fd, "hello", 5), 5);
         close(fd);
         assert_int_equal(mkdir(s->d, 0700), 0);
