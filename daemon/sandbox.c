@@ -97,6 +97,14 @@ static bool generic_numbers(uint32_t arch) {
 static const unsigned long forbidden_ioctls[] = { FS_IOC_SETFLAGS, SANDBOX_FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR,
                                                   TIOCSTI, TIOCLINUX };
 
+/* Whole ioctl families (the type byte of the request) of file systems: many of their requests
+ * check only that the caller owns the file and that the mount is writable, not that the fd was
+ * opened for writing: FS_IOC_SETVERSION ('v') rewrote an ext4 inode's generation through a
+ * read-only fd; btrfs (0x94) could make the root subvolume read-only or create subvolumes;
+ * FS_IOC_ENABLE_VERITY ('f') makes a file unwritable for good; 'X' freezes and trims; f2fs (0xf5).
+ * The daemon makes none of them (isatty() and FIONREAD are type 'T'). */
+static const unsigned forbidden_ioctl_types[] = { 'f', 'v', 'X', 0x94, 0xf5 };
+
 static const int forbidden_fcntls[] = { F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE };
 
 /* open()'s flags that write or create; one rule each, as a masked compare tests one bit set. */
@@ -212,6 +220,25 @@ static int build_forbid_writes(uint32_t arch, scmp_filter_ctx *ret) {
                 if (r < 0)
                         goto finish;
         }
+        for (size_t i = 0; i < ELEMENTSOF(forbidden_ioctl_types); i++) {
+                r = add_rule(ctx, arch, deny, "ioctl", 1,
+                             (struct scmp_arg_cmp[]){
+                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00u, (uint64_t) forbidden_ioctl_types[i] << 8) });
+                if (r < 0)
+                        goto finish;
+        }
+        /* bind() of an AF_UNIX socket to a path creates a file (a socket), anywhere /proc/PID/root
+         * leads. The only bind the daemon makes is its netlink socket's (a struct sockaddr_nl);
+         * a shorter or longer address is refused, and so is chdir(), so that the 10 bytes of path
+         * an address of that size holds cannot be relative to a directory of another process. */
+        r = add_rule(ctx, arch, deny, "bind", 1,
+                     (struct scmp_arg_cmp[]){ SCMP_A2(SCMP_CMP_NE, sizeof(struct sockaddr_nl), 0) });
+        if (r >= 0)
+                r = add_rule(ctx, arch, deny, "chdir", 0, NULL);
+        if (r >= 0)
+                r = add_rule(ctx, arch, deny, "fchdir", 0, NULL);
+        if (r < 0)
+                goto finish;
         for (size_t i = 0; i < ELEMENTSOF(forbidden_fcntls); i++) {
                 struct scmp_arg_cmp cmd = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, forbidden_fcntls[i]);
 
@@ -326,7 +353,9 @@ static void close_all_but(int a, int b) {
                 a = b;
                 b = t;
         }
-        if (close_range(3, (unsigned) a - 1, 0) == 0 && close_range((unsigned) a + 1, (unsigned) b - 1, 0) == 0 &&
+        /* Empty ranges are skipped: close_range() refuses first > last. */
+        if ((a <= 3 || close_range(3, (unsigned) a - 1, 0) == 0) &&
+            (b <= a + 1 || close_range((unsigned) a + 1, (unsigned) b - 1, 0) == 0) &&
             close_range((unsigned) b + 1, ~0u, 0) == 0)
                 return;
         /* Before Linux 5.9. */
@@ -371,8 +400,10 @@ static int keeper_filter(const struct keeper_args *a) {
         /* The exact flags of the write function's openat(), low 32 bits as the kernel reads them. */
         if (r >= 0)
                 r = add_rule(ctx, arch, allow, "openat", 2,
-                             (struct scmp_arg_cmp[]){
-                                     in_dir0, SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu, SANDBOX_KEEPER_OPEN_FLAGS) });
+                             (struct scmp_arg_cmp[]){ in_dir0,
+                                                      /* glibc adds O_LARGEFILE on 32-bit targets (0 on 64-bit) */
+                                                      SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu & ~(unsigned) O_LARGEFILE,
+                                                              SANDBOX_KEEPER_OPEN_FLAGS) });
         if (r >= 0)
                 r = add_rule(ctx, arch, allow, "renameat", 2, (struct scmp_arg_cmp[]){ in_dir0, in_dir2 });
         /* aarch64 has renameat2() only; the C library's renameat() calls it with flags 0. */

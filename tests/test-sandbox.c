@@ -315,6 +315,20 @@ static int forbidden_checks(struct child *c, const struct scratch *s) {
         EXPECT_EPERM(c, socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE));
         EXPECT_EPERM(c, socket(40 /* AF_VSOCK */, SOCK_STREAM, 0));
         EXPECT_EPERM(c, syscall(SYS_socket, 0x100000000L | AF_INET, SOCK_STREAM, 0)); /* high bits set */
+
+        /* a socket bound to a path is a new file; file-system ioctls through a read-only fd */
+        {
+                struct sockaddr_un sun = { .sun_family = AF_UNIX };
+                int us = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+                snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/sock", s->path);
+                EXPECT_EPERM(c, bind(us, (struct sockaddr *) &sun, sizeof(sun)));
+                close(us);
+        }
+        EXPECT_EPERM(c, chdir(s->d));
+        EXPECT_EPERM(c, fchdir(dfd));
+        EXPECT_EPERM(c, ioctl(fd, _IOW('v', 2, long), &flags));                 /* FS_IOC_SETVERSION */
+        EXPECT_EPERM(c, ioctl(fd, _IOW(0x94, 25, unsigned long long), &flags)); /* btrfs */
         close(fd);
         close(dfd);
         return 0;
@@ -347,6 +361,11 @@ static int allowed_checks(struct child *c, const struct forbid_args *a) {
 
         /* the socket diagnostics, sd_notify and the journal (a datagram to a named socket) */
         EXPECT_OK(c, nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+        {
+                struct sockaddr_nl snl = { .nl_family = AF_NETLINK }; /* as mnl_socket_bind() does */
+
+                EXPECT_OK(c, bind(nl, (struct sockaddr *) &snl, sizeof(snl)));
+        }
         close(nl);
         EXPECT_OK(c, dg = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
         {
