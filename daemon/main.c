@@ -419,6 +419,8 @@ static int open_state_dir(struct runtime *rt) {
                           dir);
         else if (r == -ESTALE)
                 alert_log(rt->alert, LOG_INFO, NULL, "%s/state is from another boot, ignoring", dir);
+        else if (r == -EPROTO)
+                alert_log(rt->alert, LOG_INFO, NULL, "%s/state is in another version's format, ignoring", dir);
         else if (r != -ENOENT)
                 alert_log(rt->alert, LOG_WARNING, NULL, "cannot load %s/state: %s, ignoring", dir,
                           r == -EBADMSG ? "truncated or corrupt" : strerror(-r));
@@ -481,6 +483,9 @@ static int run_daemon(const struct args *a) {
                 sigaddset(&mask, handled_signals[i]);
         }
         sigprocmask(SIG_BLOCK, &mask, NULL);
+        /* SIGCHLD ignored by the parent would have the kernel reap the keeper at once, and its pid
+         * could be another process's by the time we kill or wait for it. */
+        sigaction(SIGCHLD, &(struct sigaction){ .sa_handler = SIG_DFL }, NULL);
 
         conf_defaults(&rt.conf);
         r = load_conf(a, &rt.conf);

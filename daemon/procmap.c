@@ -1136,7 +1136,8 @@ static int pm_walk(struct procmap *pm, struct pm_proc *p, uint64_t start, bool r
                         return r;
                 /* Not walkable: still known, so that it is not retried as new on every call. */
                 pm_count_failure(pm, p, r, stats);
-                p->unreadable = p->denied_gen == pm->gen;
+                /* Not for a passing shortage (EMFILE, ENFILE): that is no lasting state. */
+                p->unreadable = p->denied_gen == pm->gen && r != -EMFILE && r != -ENFILE;
                 p->walk_fds = 0;
                 return pm_proc_set_fds(pm, p);
         }
@@ -1215,8 +1216,11 @@ static int pm_walk_new(struct procmap *pm, struct procmap_stats *stats) {
                 uint64_t start;
                 int r;
 
-                /* A known pid is not checked here: see pm_proc_check(). */
-                if (p->walked || pm_proc_start(pm, p, stats, &start) < 0)
+                /* A known pid is not checked here: see pm_proc_check(). One whose fds could not be
+                 * read is tried again every PM_VERIFY_SPREAD calls: it may have become readable,
+                 * or its pid another process's, and the degraded state must end then. */
+                if ((p->walked && !(p->unreadable && pm->gen % PM_VERIFY_SPREAD == 0)) ||
+                    pm_proc_start(pm, p, stats, &start) < 0)
                         continue;
                 r = pm_walk(pm, p, start, false, stats);
                 if (r < 0)

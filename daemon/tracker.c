@@ -16,7 +16,8 @@
  * arrived just before a tick reads up to one jiffy older than it is. 10 ms covers HZ=100. */
 #define JIFFY_MARGIN_USEC (10 * USEC_PER_MSEC)
 
-#define STATE_MAGIC "closewaitd-state 2" /* 2: with the checksum */
+#define STATE_MAGIC_PREFIX "closewaitd-state "
+#define STATE_MAGIC        STATE_MAGIC_PREFIX "2" /* 2: with the checksum */
 
 usec_t tracker_bootstrap_age_usec(const struct diag_sock *s) {
         uint32_t ms;
@@ -281,6 +282,11 @@ static int parse_state(char *buf, size_t len, const char *boot_id, usec_t now, s
         int used = 0;
         int r = -EBADMSG;
 
+        /* Another format (the one before the checksum: "closewaitd-state 1"), e.g. after an
+         * upgrade: not damage, just nothing to keep. */
+        if (strncmp(buf, STATE_MAGIC_PREFIX, strlen(STATE_MAGIC_PREFIX)) == 0 && memchr(buf, '\n', len) != NULL &&
+            strncmp(buf, STATE_MAGIC "\n", strlen(STATE_MAGIC) + 1) != 0)
+                return -EPROTO;
         /* The last line, "end SUM", covers every byte before it. */
         if (len < 2 || buf[len - 1] != '\n')
                 return -EBADMSG;

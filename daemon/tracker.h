@@ -58,7 +58,8 @@ int tracker_save(const struct tracker *t, int dir_fd, const char *name, const ch
 /* Merge the table saved in dir_fd/name into t (known sockets keep the older first-seen time).
  * Loaded sockets count as seen by the last scan, so those that are gone are forgotten after the
  * next two scans. Returns the number of sockets loaded; -ENOENT when there is no file; -ESTALE
- * when it was written during another boot; -EBADMSG when it is truncated or corrupt (a checksum
+ * when it was written during another boot; -EPROTO when it is in another format (an older
+ * version's); -EBADMSG when it is truncated or corrupt (a checksum
  * mismatch, a socket first seen after now; nothing is loaded then); -ENOMEM; other -errno from
  * reading. */
 int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id, usec_t now);

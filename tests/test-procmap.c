@@ -996,6 +996,27 @@ static void test_unreadable_fd_dir(void **state) {
         assert_int_equal(procmap_resolve(pm, in, 0, &st), 0);
         assert_int_equal(st.unreadable, 1);
 
+        /* Readable again (the "fd" a directory holding 77): tried again within PM_VERIFY_SPREAD
+         * calls, found, and no longer counted. */
+        {
+                char path[PATH_MAX];
+                int calls = 0;
+
+                fake_rm(f, "10/fd");
+                snprintf(path, sizeof(path), "%s/10/fd", f->root);
+                assert_int_equal(mkdir(path, 0755), 0);
+                fake_socket(f, 10, 4, 77);
+                do {
+                        memset(&st, 0, sizeof(st));
+                        assert_int_equal(procmap_resolve(pm, in, 2, &st), 0);
+                } while (st.unreadable > 0 && ++calls < 40);
+                assert_int_equal(st.unreadable, 0);
+                assert_int_equal(holders(pm, 77, &p), 1);
+                assert_int_equal(p[0], 10);
+                fake_rm(f, "10/fd");
+                fake_write(f, "10/fd", "", 0);
+        }
+
         /* Gone: no longer counted. */
         fake_rm(f, "10");
         memset(&st, 0, sizeof(st));

@@ -245,7 +245,6 @@ static void test_load_corrupt(void **state) {
         static const char *const bodies[] = {
                 "",
                 "closewaitd-state 2\n",
-                "closewaitd-state 1\nboot " BOOT "\ncount 0\n",                /* the old format */
                 "closewaitd-state 2\nboot " BOOT "\ncount 2\n1 5\n",           /* fewer than said */
                 "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 5\n2 6\n",      /* more than said */
                 "closewaitd-state 2\nboot " BOOT "\ncount 1\nzz 5\n",          /* not hex */
@@ -275,6 +274,13 @@ static void test_load_corrupt(void **state) {
                         assert_int_equal(tracker_size(t), 0);
                 }
                 free(file);
+        }
+        /* The format before the checksum: not corrupt, another version's. */
+        {
+                static const char v1[] = "closewaitd-state 1\nboot " BOOT "\ncount 1\n1 5\nend\n";
+
+                write_file(dir, "state", v1, sizeof(v1) - 1);
+                assert_int_equal(tracker_load(t, dir, "state", BOOT, 100 * SEC), -EPROTO);
         }
         /* A NUL byte in the middle. */
         {
