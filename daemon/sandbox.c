@@ -129,11 +129,11 @@ static int add_socket_rules(scmp_filter_ctx ctx, uint32_t arch, uint32_t deny) {
         for (int family = 0; family < AF_NETLINK; family++) {
                 if (family == AF_UNIX)
                         continue;
-                r = add_rule(ctx, arch, deny, "socket", 1, (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, family) });
+                r = add_rule(ctx, arch, deny, "socket", 1, (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, family, 0) });
                 if (r < 0)
                         return r;
         }
-        r = add_rule(ctx, arch, deny, "socket", 1, (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_GT, AF_NETLINK) });
+        r = add_rule(ctx, arch, deny, "socket", 1, (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_GT, AF_NETLINK, 0) });
         if (r < 0)
                 return r;
         /* The type's low bits; the high ones are SOCK_CLOEXEC and SOCK_NONBLOCK. */
@@ -141,14 +141,14 @@ static int add_socket_rules(scmp_filter_ctx ctx, uint32_t arch, uint32_t deny) {
                 int type = i == 0 ? SOCK_STREAM : SOCK_SEQPACKET;
 
                 r = add_rule(ctx, arch, deny, "socket", 2,
-                             (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
+                             (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0),
                                                       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, type) });
                 if (r < 0)
                         return r;
         }
-        return add_rule(
-                ctx, arch, deny, "socket", 2,
-                (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_NE, NETLINK_SOCK_DIAG) });
+        return add_rule(ctx, arch, deny, "socket", 2,
+                        (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, AF_NETLINK, 0),
+                                                 SCMP_A2(SCMP_CMP_NE, NETLINK_SOCK_DIAG, 0) });
 }
 
 /* A new filter context with default action def. Both filters load at libseccomp's API level 1:
@@ -381,8 +381,8 @@ static int keeper_filter(const struct keeper_args *a) {
         };
         static const char *const on_link[] = { "recvfrom", "recvmsg", "sendto", "sendmsg" };
         const uint32_t allow = SCMP_ACT_ALLOW, arch = seccomp_arch_native();
-        const struct scmp_arg_cmp in_dir0 = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) a->dir_fd);
-        const struct scmp_arg_cmp in_dir2 = SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t) a->dir_fd);
+        const struct scmp_arg_cmp in_dir0 = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) a->dir_fd, 0);
+        const struct scmp_arg_cmp in_dir2 = SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t) a->dir_fd, 0);
         scmp_filter_ctx ctx;
         int r = 0;
 
@@ -396,7 +396,7 @@ static int keeper_filter(const struct keeper_args *a) {
                 r = add_rule(ctx, arch, allow, plain[i], 0, NULL);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(on_link); i++)
                 r = add_rule(ctx, arch, allow, on_link[i], 1,
-                             (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) a->sock) });
+                             (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) a->sock, 0) });
         /* The exact flags of the write function's openat(), low 32 bits as the kernel reads them. */
         if (r >= 0)
                 r = add_rule(ctx, arch, allow, "openat", 2,
@@ -409,10 +409,10 @@ static int keeper_filter(const struct keeper_args *a) {
         /* aarch64 has renameat2() only; the C library's renameat() calls it with flags 0. */
         if (r >= 0)
                 r = add_rule(ctx, arch, allow, "renameat2", 3,
-                             (struct scmp_arg_cmp[]){ in_dir0, in_dir2, SCMP_A4(SCMP_CMP_EQ, 0) });
+                             (struct scmp_arg_cmp[]){ in_dir0, in_dir2, SCMP_A4(SCMP_CMP_EQ, 0, 0) });
         if (r >= 0)
                 r = add_rule(ctx, arch, allow, "unlinkat", 2,
-                             (struct scmp_arg_cmp[]){ in_dir0, SCMP_A2(SCMP_CMP_EQ, 0) });
+                             (struct scmp_arg_cmp[]){ in_dir0, SCMP_A2(SCMP_CMP_EQ, 0, 0) });
         if (r >= 0)
                 r = seccomp_load(ctx);
         seccomp_release(ctx);

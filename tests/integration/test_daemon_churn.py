@@ -174,10 +174,18 @@ def reuse_child(want, comm, n, ready_w):
     del keep
 
 
-def fork_at_pid(want, comm, n, chan_sock, tries=200):
+def fork_at_pid(want, comm, n, chan_sock, reaped, tries=200):
     """Fork a reuse child at exactly pid `want`: write want - 1 to ns_last_pid, fork, and try
-    again when another fork of this namespace took the pid first. Returns (pid or None, tries)."""
+    again when another fork of this namespace took the pid first. A churn child that took it and
+    exited meanwhile is a zombie of ours (we are the subreaper) until reaped: it is reaped here
+    and (pid, status) appended to reaped. Returns (pid or None, tries)."""
     for i in range(1, tries + 1):
+        try:
+            zpid, zstatus = os.waitpid(want, os.WNOHANG)
+            if zpid == want:
+                reaped.append((zpid, zstatus))
+        except ChildProcessError:
+            pass
         r, w = os.pipe()
         with open(NS_LAST_PID, "w") as f:
             f.write(str(want - 1))
@@ -229,7 +237,12 @@ def churn_master(chan_sock):
                 stopping = True
             elif msg["cmd"] == "reuse":
                 try:
-                    pid, tries = fork_at_pid(msg["pid"], msg["comm"], msg["n"], chan_sock)
+                    reaped = []
+                    pid, tries = fork_at_pid(msg["pid"], msg["comm"], msg["n"], chan_sock, reaped)
+                    for zpid, zstatus in reaped:
+                        stats["reaped"] += 1
+                        if alive.pop(zpid, None) is not None and zstatus != 0:
+                            stats["failed"] += 1
                     chan.send({"pid": pid, "tries": tries})
                 except Exception as e:
                     chan.send({"pid": None, "error": repr(e)})
