@@ -1024,7 +1024,7 @@ static int pm_proc_set_fds(struct procmap *pm, struct pm_proc *p) {
                 } else if (o && (!n || o->fd <= n->fd)) {
                         pm_index_remove(pm, o->inode, p->pid, o->fd);
                         i++;
-                } else {
+                } else if (n) { /* always, here: o is NULL or after n */
                         r = pm_index_add(pm, n->inode, p->pid, n->fd);
                         if (r < 0)
                                 goto fail;
