@@ -5,35 +5,33 @@ checks given as NAME=STATUS (an exit status: 0 passed, 77 skipped, else failed),
 import json
 import sys
 
-passed = failed = skipped = 0
-for path in sys.argv[1:]:
-    if "=" in path:
-        name, status = path.rsplit("=", 1)
-        if status == "0":
-            passed += 1
-        elif status == "77":
-            skipped += 1
-            print(f"skipped: {name}")
-        else:
-            failed += 1
-            print(f"failed: {name} (exit status {status})")
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def count(name, verdict, detail):
+    counts[verdict] += 1
+    if verdict != "passed":
+        print(f"{verdict}: {name}{detail}")
+
+
+for arg in sys.argv[1:]:
+    if "=" in arg:
+        name, status = arg.rsplit("=", 1)
+        verdict = {"0": "passed", "77": "skipped"}.get(status, "failed")
+        count(name, verdict, f" (exit status {status})" if verdict == "failed" else "")
         continue
     try:
-        with open(path) as f:
+        with open(arg) as f:
             for line in f:
                 if not line.strip():
                     continue
-                result = json.loads(line)["result"]
-                if result in ("OK", "EXPECTEDFAIL"):
-                    passed += 1
-                elif result == "SKIP":
-                    skipped += 1
-                    print(f"skipped: {json.loads(line)['name']}")
-                else:
-                    failed += 1
-                    print(f"failed: {json.loads(line)['name']} ({result})")
+                test = json.loads(line)
+                result = test["result"]
+                verdict = ("passed" if result in ("OK", "EXPECTEDFAIL") else
+                           "skipped" if result == "SKIP" else "failed")
+                count(test["name"], verdict, f" ({result})" if verdict == "failed" else "")
     except OSError as e:
-        print(f"test-summary: {path}: {e.strerror}", file=sys.stderr)
-        failed += 1
-print(f"{passed} passed, {failed} failed, {skipped} skipped")
-sys.exit(1 if failed or passed == 0 else 0)
+        print(f"test-summary: {arg}: {e.strerror}", file=sys.stderr)
+        counts["failed"] += 1
+print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+sys.exit(1 if counts["failed"] or counts["passed"] == 0 else 0)

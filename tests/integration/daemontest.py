@@ -480,6 +480,11 @@ class Daemon:
 def leak(holder, n):
     """Make holder accept n connections whose peers then close: n CLOSE_WAIT sockets in holder.
     Returns the listener's port."""
+    return leak_clients(holder, n)[0]
+
+
+def leak_clients(holder, n):
+    """leak(), returning (the listener's port, the peers' sockets) so that they can be closed."""
     port = holder.listen()
     clients = t.connect("127.0.0.1", port, n)
     holder.call("accept", n=n)
@@ -488,4 +493,4 @@ def leak(holder, n):
         c.shutdown(socket.SHUT_WR)
     t.on_cleanup(lambda: t.close_all(clients))
     t.wait_ss_count(n, "the holder's sockets in CLOSE_WAIT", state="close-wait", sport=port)
-    return port
+    return port, clients

@@ -313,15 +313,7 @@ def start_time_of(pid):
 
 
 def leak(holder, n):
-    """Like daemontest.leak(), returning the clients so that they can be closed."""
-    port = holder.listen()
-    clients = t.connect("127.0.0.1", port, n)
-    holder.call("accept", n=n)
-    for c in clients:
-        c.shutdown(socket.SHUT_WR)
-    t.on_cleanup(lambda: t.close_all(clients))
-    t.wait_ss_count(n, "the leaker's sockets in CLOSE_WAIT", state="close-wait", sport=port)
-    return clients
+    return dt.leak_clients(holder, n)[1]
 
 
 def daemon_field(name):
