@@ -84,6 +84,19 @@ def on_cleanup(fn):
     _cleanups.append(fn)
 
 
+def reap_all(seconds):
+    """Reap every child of this process (and orphans, for a subreaper) until there is none left
+    or seconds have passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            time.sleep(0.01)
+
+
 def _kill_pgid(pgid):
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -119,14 +132,7 @@ def cleanup():
         _kill_pgid(pgid)
     _pgids.clear()
     # We are a child subreaper: orphaned grandchildren come back to us. Reap everything, bounded.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            break
-        if pid == 0:
-            time.sleep(0.01)
+    reap_all(5)
 
 
 def popen(argv, **kw):

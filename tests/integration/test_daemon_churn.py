@@ -145,21 +145,29 @@ def churner(kind, rng):
     time.sleep(life)
 
 
-def fork_churner(kind, chan_sock):
+def fork_child(chan_sock, body):
+    """Fork a child of the churn master that runs body() and exits: 0 when it returned, 3 when it
+    raised (traceback on stderr). It dies with its parent and does not keep the channel open."""
     pid = os.fork()
     if pid == 0:
         code = 3
         try:
             die_with_parent()
             chan_sock.close()
-            t.set_comm(("cwch-" + kind).encode())
-            churner(kind, random.Random())
+            body()
             code = 0
         except BaseException:
             traceback.print_exc()
         finally:
             os._exit(code)
     return pid
+
+
+def fork_churner(kind, chan_sock):
+    def body():
+        t.set_comm(("cwch-" + kind).encode())
+        churner(kind, random.Random())
+    return fork_child(chan_sock, body)
 
 
 def reuse_child(want, comm, n, ready_w):
@@ -189,19 +197,10 @@ def fork_at_pid(want, comm, n, chan_sock, reaped, tries=200):
         r, w = os.pipe()
         with open(NS_LAST_PID, "w") as f:
             f.write(str(want - 1))
-        pid = os.fork()
-        if pid == 0:
-            code = 3
-            try:
-                die_with_parent()
-                chan_sock.close()
-                os.close(r)
-                reuse_child(want, comm, n, w)
-                code = 0
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(code)
+        def body():
+            os.close(r)
+            reuse_child(want, comm, n, w)
+        pid = fork_child(chan_sock, body)
         os.close(w)
         ok = os.read(r, 1) == b"k"
         os.close(r)
@@ -258,14 +257,7 @@ def churn_master(chan_sock):
                 stats["failed"] += 1
         if stopping and not alive:
             break
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # the last forked copies and reuse children
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            break
-        if pid == 0:
-            time.sleep(0.01)
+    t.reap_all(10)  # the last forked copies and reuse children
     chan.send({"stats": stats})
 
 
