@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "util.h"
 
 /* Read the whole file at path into a new exact-size buffer. Returns 0 or -errno. */
 static int read_file(const char *path, uint8_t **ret, size_t *ret_len) {
@@ -38,19 +39,10 @@ static int read_file(const char *path, uint8_t **ret, size_t *ret_len) {
                 r = -ENOMEM;
                 goto finish;
         }
-        while (n < (size_t) st.st_size) {
-                ssize_t k = read(fd, buf + n, (size_t) st.st_size - n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        goto finish;
-                }
-                if (k == 0)
-                        break; /* the file shrank: run what was read */
-                n += (size_t) k;
-        }
+        /* Fewer bytes if the file shrank meanwhile: run what was read. */
+        r = read_full(fd, buf, (size_t) st.st_size, &n);
+        if (r < 0)
+                goto finish;
         *ret = buf;
         *ret_len = n;
         buf = NULL;
