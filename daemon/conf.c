@@ -163,6 +163,7 @@ void conf_defaults(struct conf *c) {
                 },
                 .clear_ratio = 0.5,
                 .repeat_usec = 3600 * USEC_PER_SEC,
+                .netns = true,
         };
 }
 
@@ -175,6 +176,7 @@ void conf_done(struct conf *c) {
                 free(c->rules[i].unit);
         }
         free(c->rules);
+        free(c->metrics_file);
         conf_defaults(c);
 }
 

@@ -50,6 +50,8 @@ struct conf {
         usec_t repeat_usec; /* 0 = never */
         struct conf_rule *rules;
         size_t n_rules;
+        bool netns;         /* watch every network namespace (needs CAP_SYS_ADMIN) */
+        char *metrics_file; /* Prometheus textfile to write after each scan; NULL = none */
 };
 
 /* The problems found while loading: "PATH:LINE: message" strings (or "PATH: message" when no line

@@ -30,7 +30,9 @@ struct diag_addr {
 /* One socket of a dump: the fields of struct inet_diag_msg that closewaitd uses, plus the two
  * tcp_info timestamps (only when has_info). */
 struct diag_sock {
-        uint64_t cookie; /* idiag_cookie[0] | idiag_cookie[1] << 32: the key of a socket */
+        uint64_t cookie; /* idiag_cookie[0] | idiag_cookie[1] << 32: with netns, the key of a socket */
+        uint64_t netns;  /* inode of the network namespace it was dumped from (set by the caller
+                          * of the dump, not by decoding); 0 when not known */
         struct diag_addr local;
         struct diag_addr remote;
         uint8_t state;       /* TCP_ESTABLISHED.. from <netinet/tcp.h> */

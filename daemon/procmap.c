@@ -1389,6 +1389,8 @@ static void pm_info_clear(struct proc_info *info) {
         free(info->comm);
         free(info->exe);
         free(info->unit);
+        free(info->container);
+        free(info->pod);
         *info = (struct proc_info){};
 }
 

@@ -25,6 +25,10 @@ struct proc_info {
         char *exe;           /* escaped; NULL when unreadable (kernel thread, denied) */
         uint32_t uid;        /* real uid, from the Uid: line of /proc/PID/status; UINT32_MAX if unknown */
         char *unit;          /* systemd unit, NULL when none */
+        uint64_t netns;      /* inode of its network namespace (/proc/PID/ns/net); 0 when unknown */
+        char *container;     /* container id from /proc/PID/cgroup (docker, containerd, CRI-O,
+                              * podman), NULL when none */
+        char *pod;           /* Kubernetes pod uid from a kubepods cgroup, NULL when none */
         unsigned open_fds;   /* entries of /proc/PID/fd */
         int64_t fd_limit;    /* soft "Max open files" of /proc/PID/limits; -1 = unlimited/unknown */
 };

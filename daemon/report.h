@@ -47,6 +47,7 @@ struct report_proc {
 };
 
 struct report_backlog {
+        uint64_t netns;               /* the listener's network namespace (inode) */
         struct diag_addr local;       /* the listener's address */
         const struct proc_info *info; /* listener's owner (lowest pid holding it, PID 1 only when
                                        * alone), NULL if unknown */
@@ -58,7 +59,8 @@ struct report_backlog {
 };
 
 struct report_tw {
-        bool server; /* true: addr is a listener's local address; false: remote */
+        bool server;    /* true: addr is a listener's local address; false: remote */
+        uint64_t netns; /* the network namespace (inode) of the group's sockets */
         struct diag_addr addr;
         const struct proc_info *info; /* the listener's owner when server, NULL otherwise */
         const pid_t *pids;            /* when server: every process holding the listener (borrowed) */
