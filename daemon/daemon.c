@@ -8,11 +8,15 @@
 
 #include "daemon.h"
 #include "diag.h"
+#include "netns.h"
 #include "policy.h"
 #include "tracker.h"
 
 struct daemon {
-        struct diag *diag;
+        struct netns_set *netns; /* a diag socket in each network namespace watched */
+        bool enter_netns;        /* watch the other namespaces too, not only the own one */
+        struct netns_stats netns_stats;
+        unsigned long netns_dump_failed; /* namespaces whose dump failed in the last scan */
         struct procmap *procmap;
         struct tracker *tracker;
         struct policy *policy;
@@ -45,7 +49,7 @@ int daemon_new(const char *proc_path, procmap_unit_fn get_unit, struct daemon **
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        r = diag_open(&d->diag);
+        r = netns_set_new(proc_path, "/run/netns", &d->netns);
         if (r < 0)
                 goto fail;
         r = procmap_new(proc_path, get_unit, &d->procmap);
@@ -67,7 +71,7 @@ fail:
 struct daemon *daemon_free(struct daemon *d) {
         if (!d)
                 return NULL;
-        diag_close(d->diag);
+        netns_set_free(d->netns);
         procmap_free(d->procmap);
         tracker_free(d->tracker);
         policy_free(d->policy);
@@ -91,48 +95,49 @@ static int dump_plain(struct diag *diag, int family, uint32_t states, struct dia
 /* Dump the IPv4 and IPv6 sockets in states into set (info_only: fill the tcp_info of those in set
  * already, see diag_dump_info()): in one walk of the kernel's tables when it
  * takes the request for both (every kernel since 2.6 does), else one dump per family. */
-static int dump_both(struct daemon *d, uint32_t states, bool info_only, struct diag_set *set) {
+static int dump_both(struct daemon *d, struct diag *diag, uint32_t states, bool info_only, struct diag_set *set) {
         int (*fn)(struct diag *, int, uint32_t, struct diag_set *) = info_only ? diag_dump_info : dump_plain;
         int r;
 
         if (!d->per_family) {
-                r = fn(d->diag, AF_UNSPEC, states, set);
+                r = fn(diag, AF_UNSPEC, states, set);
                 if (r != -EINVAL && r != -EOPNOTSUPP)
                         return r;
                 d->per_family = true;
         }
-        r = fn(d->diag, AF_INET, states, set);
+        r = fn(diag, AF_INET, states, set);
         if (r < 0)
                 return r;
-        r = fn(d->diag, AF_INET6, states, set);
+        r = fn(diag, AF_INET6, states, set);
         return r < 0 && family_unavailable(r) ? 0 : r;
 }
 
-/* Give the CLOSE_WAIT sockets that the tracker does not know their tcp_info. Best effort: a
- * socket without it is dated from this scan on, which errs on the young side. */
-static int fetch_info(struct daemon *d) {
+/* Give the CLOSE_WAIT sockets that the tracker does not know their tcp_info: those from socks[first]
+ * on, which diag (one namespace's socket) dumped. Best effort: a socket without it is dated from
+ * this scan on, which errs on the young side. */
+static int fetch_info(struct daemon *d, struct diag *diag, size_t first) {
         size_t n_new = 0, n_cw = 0;
         int r;
 
-        for (size_t i = 0; i < d->socks.n; i++) {
+        for (size_t i = first; i < d->socks.n; i++) {
                 const struct diag_sock *s = &d->socks.socks[i];
 
                 if (s->state != TCP_CLOSE_WAIT)
                         continue;
                 n_cw++;
-                if (!tracker_contains(d->tracker, s->cookie))
+                if (!tracker_contains(d->tracker, s->netns, s->cookie))
                         n_new++;
         }
         if (n_new == 0)
                 return 0;
 
         if (n_new <= INFO_QUERY_FEW || n_new * INFO_QUERY_SHARE <= n_cw) {
-                for (size_t i = 0; i < d->socks.n; i++) {
+                for (size_t i = first; i < d->socks.n; i++) {
                         struct diag_sock *s = &d->socks.socks[i];
 
-                        if (s->state != TCP_CLOSE_WAIT || tracker_contains(d->tracker, s->cookie))
+                        if (s->state != TCP_CLOSE_WAIT || tracker_contains(d->tracker, s->netns, s->cookie))
                                 continue;
-                        r = diag_query_info(d->diag, s);
+                        r = diag_query_info(diag, s);
                         if (r == -ENOMEM)
                                 return r;
                 }
@@ -140,8 +145,47 @@ static int fetch_info(struct daemon *d) {
         }
 
         /* Into the set itself: a second set of 100k sockets was ~10 MiB of peak memory. */
-        r = dump_both(d, DIAG_TCPF_CLOSE_WAIT, true, &d->socks);
+        r = dump_both(d, diag, DIAG_TCPF_CLOSE_WAIT, true, &d->socks);
         return r == -ENOMEM ? r : 0;
+}
+
+/* Dump every namespace watched into d->socks, each socket stamped with its namespace. A failed
+ * dump of the own namespace fails the scan; one of another namespace is counted and skipped (its
+ * sockets missing from one scan are kept by the tracker), and its socket is opened again by the
+ * next refresh, as the own one is. */
+static int dump_namespaces(struct daemon *d) {
+        int r;
+
+        d->netns_stats = (struct netns_stats){};
+        d->netns_dump_failed = 0;
+        r = netns_refresh(d->netns, d->enter_netns, &d->netns_stats);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < netns_count(d->netns); i++) {
+                struct netns_entry *e = netns_get(d->netns, i);
+                size_t first = d->socks.n;
+
+                if (!e->diag)
+                        continue; /* could not be entered: counted by the refresh */
+                d->socks.netns = e->ino;
+                r = dump_both(d, e->diag, SCAN_STATES, false, &d->socks);
+                if (r >= 0)
+                        r = fetch_info(d, e->diag, first);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        /* Whatever state the socket was left in (a dump cut short, a queue
+                         * overrun), the next scan starts with a fresh one; the dump-both probe
+                         * is repeated too. */
+                        netns_reset(e);
+                        d->per_family = false;
+                        if (e->own)
+                                return r;
+                        e->error = r;
+                        d->netns_dump_failed++;
+                }
+        }
+        return 0;
 }
 
 int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, struct render_scan *ret_scan) {
@@ -156,23 +200,7 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
         d->report_valid = false;
         d->proc_stats = (struct procmap_stats){};
 
-        /* After a failed dump the socket is closed (see below) and opened again here. */
-        if (!d->diag) {
-                r = diag_open(&d->diag);
-                if (r < 0)
-                        return r;
-        }
-        r = dump_both(d, SCAN_STATES, false, &d->socks);
-        if (r < 0) {
-                /* Whatever state the socket was left in (a dump cut short, a queue overrun), the
-                 * next scan starts with a fresh one; the dump-both probe is repeated too. */
-                if (r != -ENOMEM) {
-                        d->diag = diag_close(d->diag);
-                        d->per_family = false;
-                }
-                return r;
-        }
-        r = fetch_info(d);
+        r = dump_namespaces(d);
         if (r < 0)
                 return r;
 
@@ -207,6 +235,8 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
         ret_scan->proc = &d->proc_stats;
         ret_scan->diag_duplicates = d->socks.duplicates;
         ret_scan->diag_malformed = d->socks.malformed;
+        ret_scan->netns_watched = d->netns_stats.found - d->netns_stats.failed - d->netns_dump_failed;
+        ret_scan->netns_failed = d->netns_stats.failed + d->netns_dump_failed;
         d->last_scan = *ret_scan;
         d->report_valid = true;
         *ret_report = &d->report;
@@ -274,5 +304,9 @@ int daemon_save_state(const struct daemon *d, const char *boot_id, char **ret, s
 }
 
 int daemon_load_state(struct daemon *d, int dir_fd, const char *boot_id, usec_t now) {
-        return tracker_load(d->tracker, dir_fd, DAEMON_STATE_FILE, boot_id, now);
+        return tracker_load(d->tracker, dir_fd, DAEMON_STATE_FILE, boot_id, now, netns_own(d->netns));
+}
+
+void daemon_set_netns(struct daemon *d, bool enter) {
+        d->enter_netns = enter;
 }

@@ -13,7 +13,7 @@
 
 struct daemon;
 
-/* Open the diag socket and the /proc map at proc_path. get_unit as in procmap_new().
+/* Open the diag socket of the own network namespace and the /proc map at proc_path. get_unit as in procmap_new().
  * Returns 0 and *ret, or -errno (the netlink socket or /proc could not be opened, -ENOMEM). */
 int daemon_new(const char *proc_path, procmap_unit_fn get_unit, struct daemon **ret);
 
@@ -31,6 +31,9 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
  * entries written, or -ENOMEM. */
 int daemon_alert(struct daemon *d, const struct conf *c, usec_t now, size_t max_alerts, struct alert *a);
 
+/* Whether scans watch every network namespace (enter: the caller has checked netns_can_enter())
+ * or only the daemon's own. Off after daemon_new(). */
+void daemon_set_netns(struct daemon *d, bool enter);
 /* A one-line summary of the last scan, for STATUS= and the verbose log. */
 void daemon_status(const struct daemon *d, char *buf, size_t size);
 

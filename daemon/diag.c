@@ -50,9 +50,10 @@ struct diag {
 
 /* --- the set ---------------------------------------------------------------------------------- */
 
-/* splitmix64's finaliser: cookies come from a per-netns counter, so their low bits are
- * sequential and must be mixed before masking. */
-static uint64_t cookie_hash(uint64_t c) {
+/* splitmix64's finaliser over cookie and namespace: cookies come from a counter (per namespace
+ * before Linux 5.10), so their low bits are sequential and must be mixed before masking. */
+static uint64_t cookie_hash(uint64_t netns, uint64_t c) {
+        c ^= netns * UINT64_C(0x9e3779b97f4a7c15);
         c ^= c >> 30;
         c *= UINT64_C(0xbf58476d1ce4e5b9);
         c ^= c >> 27;
@@ -64,11 +65,12 @@ static uint64_t cookie_hash(uint64_t c) {
 /* The slot holding cookie, or the empty slot where it would go. The table always has an empty
  * slot (at most half full), so the probe ends. Slots hold an index + 1 into socks, so the table
  * is 4 bytes a slot: cleared every scan, it must stay small. */
-static size_t set_slot(const struct diag_set *set, uint64_t cookie) {
+static size_t set_slot(const struct diag_set *set, uint64_t netns, uint64_t cookie) {
         size_t mask = set->hash_cap - 1;
-        size_t i = (size_t) cookie_hash(cookie) & mask;
+        size_t i = (size_t) cookie_hash(netns, cookie) & mask;
 
-        while (set->hash[i] != 0 && set->socks[set->hash[i] - 1].cookie != cookie)
+        while (set->hash[i] != 0 &&
+               (set->socks[set->hash[i] - 1].cookie != cookie || set->socks[set->hash[i] - 1].netns != netns))
                 i = (i + 1) & mask;
         return i;
 }
@@ -86,7 +88,7 @@ static int set_rehash(struct diag_set *set, size_t cap) {
         set->hash_cap = cap;
         for (size_t i = 0; i < set->n; i++)
                 if (set->socks[i].cookie != 0)
-                        set->hash[set_slot(set, set->socks[i].cookie)] = (uint32_t) i + 1;
+                        set->hash[set_slot(set, set->socks[i].netns, set->socks[i].cookie)] = (uint32_t) i + 1;
         return 0;
 }
 
@@ -125,7 +127,7 @@ int diag_set_add(struct diag_set *set, const struct diag_sock *s) {
         /* 0 marks an empty slot. The kernel never hands out cookie 0 (sock_gen_cookie() starts
          * at 1), so a socket claiming it is kept, undeduplicated, rather than confused with one. */
         if (s->cookie != 0) {
-                size_t slot = set_slot(set, s->cookie);
+                size_t slot = set_slot(set, s->netns, s->cookie);
 
                 if (set->hash[slot] != 0) {
                         set->duplicates++;
@@ -137,12 +139,12 @@ int diag_set_add(struct diag_set *set, const struct diag_sock *s) {
         return 1;
 }
 
-struct diag_sock *diag_set_find(const struct diag_set *set, uint64_t cookie) {
+struct diag_sock *diag_set_find(const struct diag_set *set, uint64_t netns, uint64_t cookie) {
         size_t slot;
 
         if (cookie == 0 || set->hash_cap == 0)
                 return NULL;
-        slot = set_slot(set, cookie);
+        slot = set_slot(set, netns, cookie);
         return set->hash[slot] != 0 ? &set->socks[set->hash[slot] - 1] : NULL;
 }
 
@@ -150,6 +152,7 @@ void diag_set_clear(struct diag_set *set) {
         set->n = 0;
         set->duplicates = 0;
         set->malformed = 0;
+        set->netns = 0;
         if (set->hash)
                 memset(set->hash, 0, set->hash_cap * sizeof(*set->hash));
 }
@@ -248,8 +251,9 @@ static int cb_sock(const struct nlmsghdr *nlh, void *data) {
                 ctx->set->malformed++;
                 return MNL_CB_OK;
         }
+        s.netns = ctx->set->netns;
         if (ctx->update_info) {
-                struct diag_sock *known = diag_set_find(ctx->set, s.cookie);
+                struct diag_sock *known = diag_set_find(ctx->set, s.netns, s.cookie);
 
                 if (known && known->state == s.state) {
                         known->has_info = s.has_info;

@@ -48,25 +48,28 @@ struct diag_sock {
         uint32_t last_ack_recv_ms;  /* tcpi_last_ack_recv */
 };
 
-/* A growing array of sockets, deduplicated by cookie (a dump racing with changes can repeat a
- * socket: inet_diag never sets NLM_F_DUMP_INTR). */
+/* A growing array of sockets, deduplicated by (netns, cookie) (a dump racing with changes can
+ * repeat a socket: inet_diag never sets NLM_F_DUMP_INTR). */
 struct diag_set {
         struct diag_sock *socks;
         size_t n, cap;
-        uint32_t *hash; /* open addressing on cookie: index + 1 into socks, 0 = empty slot */
+        uint64_t netns; /* stamped on every socket that diag_parse_buffer() and the dumps add: the
+                         * namespace of the diag socket being read; set it before each dump */
+        uint32_t *hash; /* open addressing on (netns, cookie): index + 1 into socks, 0 = empty slot */
         size_t hash_cap;
         size_t duplicates; /* messages skipped as already present */
         size_t malformed;  /* messages skipped as undecodable */
 };
 
-/* Add a copy of s unless a socket with its cookie is already in the set.
+/* Add a copy of s unless a socket with its netns and cookie is already in the set.
  * Returns 1 if added, 0 if it was a duplicate, -ENOMEM. */
 int diag_set_add(struct diag_set *set, const struct diag_sock *s);
 
-/* The socket of the set with this cookie, or NULL (also for cookie 0, which is never indexed). */
-struct diag_sock *diag_set_find(const struct diag_set *set, uint64_t cookie);
+/* The socket of the set with this netns and cookie, or NULL (also for cookie 0, which is never
+ * indexed). */
+struct diag_sock *diag_set_find(const struct diag_set *set, uint64_t netns, uint64_t cookie);
 
-/* Empty the set, keeping its memory for the next scan. Counters are reset too. */
+/* Empty the set, keeping its memory for the next scan. Counters and netns are reset too. */
 void diag_set_clear(struct diag_set *set);
 
 /* Free the set's memory; the set is left empty and reusable. Accepts a zeroed set. */

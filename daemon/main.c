@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "config.h"
 #include "daemon.h"
+#include "netns.h"
 #include "render.h"
 #include "sandbox.h"
 #include "tracker.h"
@@ -166,13 +167,17 @@ static int run_once(const struct args *a) {
         r = load_conf(a, &c); /* a broken file is an error here too: the user asked for it */
         if (r != 0)
                 return r;
-        conf_done(&c);
 
         r = daemon_new("/proc", sd_pid_get_unit, &d);
         if (r < 0) {
                 fprintf(stderr, "closewaitd: cannot open the socket diagnostics or /proc: %s\n", strerror(-r));
+                conf_done(&c);
                 return EXIT_FAILURE;
         }
+        if (c.netns && netns_can_enter() <= 0)
+                fprintf(stderr, "closewaitd: no CAP_SYS_ADMIN: only this network namespace is scanned\n");
+        daemon_set_netns(d, c.netns && netns_can_enter() > 0);
+        conf_done(&c);
         r = daemon_scan(d, now_monotonic_usec(), &report, &scan);
         if (r < 0) {
                 fprintf(stderr, "closewaitd: scan failed: %s\n", strerror(-r));
@@ -218,8 +223,24 @@ struct runtime {
         bool ready;
         unsigned scan_failures; /* consecutive failed scans */
         bool proc_denied;
+        bool netns_failing; /* some network namespace could not be dumped in the last scan */
+        bool netns_warned;  /* "no CAP_SYS_ADMIN" was said */
         unsigned long scans;
 };
+
+/* netns = true needs CAP_SYS_ADMIN (setns()). Without it, say so once and watch the own network
+ * namespace only. */
+static void apply_netns(struct runtime *rt) {
+        int can = rt->conf.netns ? netns_can_enter() : 0;
+
+        if (rt->conf.netns && can <= 0 && !rt->netns_warned) {
+                alert_log(rt->alert, LOG_WARNING, NULL,
+                          "no CAP_SYS_ADMIN: watching this network namespace only; the sockets of containers "
+                          "and other network namespaces are not seen (set netns = false to silence this)");
+                rt->netns_warned = true;
+        }
+        daemon_set_netns(rt->daemon, rt->conf.netns && can > 0);
+}
 
 /* The scan period: the configured interval, shortened to half the watchdog period when systemd
  * expects a ping more often than that (pings come only from completed scans). */
@@ -307,6 +328,15 @@ static usec_t scan_once(struct runtime *rt, usec_t now) {
                 alert_log(rt->alert, LOG_NOTICE, NULL, "monitoring recovered: every process's open files are readable");
         rt->proc_denied = scan.proc->unreadable > 0;
 
+        if (scan.netns_failed > 0 && !rt->netns_failing)
+                alert_log(rt->alert, LOG_WARNING, ALERT_MID_DEGRADED,
+                          "monitoring degraded: %lu network namespace%s could not be entered or dumped; their "
+                          "sockets are not seen (retried at every scan)",
+                          scan.netns_failed, scan.netns_failed == 1 ? "" : "s");
+        else if (scan.netns_failed == 0 && rt->netns_failing)
+                alert_log(rt->alert, LOG_NOTICE, NULL, "monitoring recovered: every network namespace is watched");
+        rt->netns_failing = scan.netns_failed > 0;
+
         r = daemon_alert(rt->daemon, &rt->conf, now, MAX_ALERTS_PER_SCAN, rt->alert);
         if (r < 0)
                 alert_log(rt->alert, LOG_ERR, NULL, "cannot evaluate the scan: %s, ignoring", strerror(-r));
@@ -369,6 +399,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         } else {
                 conf_done(&rt->conf);
                 rt->conf = c;
+                apply_netns(rt);
                 /* A new interval takes effect now, not after the old one runs out. */
                 reschedule_earlier(rt);
                 alert_log(rt->alert, LOG_INFO, NULL, "configuration reloaded from %s: interval %.1fs, %zu rule%s", path,
@@ -505,6 +536,7 @@ static int run_daemon(const struct args *a) {
                 alert_log(rt.alert, LOG_ERR, NULL, "cannot open the socket diagnostics or /proc: %s", strerror(-r));
                 goto finish;
         }
+        apply_netns(&rt);
         r = sandbox_start(&rt, open_state_dir(&rt));
         if (r < 0)
                 goto finish;

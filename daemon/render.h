@@ -14,6 +14,8 @@ struct render_scan {
         const struct procmap_stats *proc;
         unsigned long diag_duplicates;
         unsigned long diag_malformed;
+        unsigned long netns_watched; /* network namespaces dumped (the own one included) */
+        unsigned long netns_failed;  /* namespaces found but not dumped (not entered, dump failed) */
 };
 
 /* Write the report as one JSON object and a newline. Returns 0 or -EIO on a write error. */

@@ -28,7 +28,9 @@ struct report_owners report_owners_procmap(const struct procmap *pm) {
         };
 }
 
-/* Listeners sorted by port, for lookups by the local port of a CLOSE_WAIT or TIME_WAIT socket. */
+/* Listeners sorted by network namespace and port, for lookups by the local port of a CLOSE_WAIT or
+ * TIME_WAIT socket: a listener serves only the connections of its own namespace (every container
+ * may listen on 0.0.0.0:80). */
 struct listeners {
         const struct diag_sock **socks;
         size_t n;
@@ -39,6 +41,8 @@ static int listener_compare(const void *a, const void *b) {
 
         int r;
 
+        if (x->netns != y->netns)
+                return x->netns < y->netns ? -1 : 1;
         if (x->local.port != y->local.port)
                 return x->local.port < y->local.port ? -1 : 1;
         r = diag_addr_compare(&x->local, &y->local);
@@ -76,23 +80,24 @@ static const struct diag_sock *listener_better(const struct diag_sock *best, con
         return best;
 }
 
-/* The listener owning local address a: the one bound to exactly a, else the wildcard address of
+/* The listener owning local address a in namespace netns: the one bound to exactly a, else the wildcard address of
  * a's family on its port (a connection accepted by a dual-stack [::] listener is AF_INET6 with a
  * v4-mapped address, so the family always matches). NULL when there is none: a listener on
  * another address of the same port did not make this socket. */
-static const struct diag_sock *listeners_find(const struct listeners *l, const struct diag_addr *a) {
+static const struct diag_sock *listeners_find(const struct listeners *l, uint64_t netns, const struct diag_addr *a) {
         size_t lo = 0, hi = l->n;
         const struct diag_sock *exact = NULL, *wildcard = NULL;
 
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
+                const struct diag_sock *m = l->socks[mid];
 
-                if (l->socks[mid]->local.port < a->port)
+                if (m->netns < netns || (m->netns == netns && m->local.port < a->port))
                         lo = mid + 1;
                 else
                         hi = mid;
         }
-        for (size_t i = lo; i < l->n && l->socks[i]->local.port == a->port; i++) {
+        for (size_t i = lo; i < l->n && l->socks[i]->netns == netns && l->socks[i]->local.port == a->port; i++) {
                 const struct diag_sock *s = l->socks[i];
 
                 if (s->local.family != a->family)
@@ -399,7 +404,8 @@ finish:
 
 /* Groups keyed by a listener or an address, accumulated in a small sorted-on-demand array. */
 struct group {
-        const struct diag_sock *listener; /* NULL: keyed by addr */
+        uint64_t netns;
+        const struct diag_sock *listener; /* NULL: keyed by netns and addr */
         struct diag_addr addr;
         unsigned count;
         usec_t oldest;
@@ -412,6 +418,8 @@ struct groups {
 };
 
 static int group_key_compare(const struct group *x, const struct group *y) {
+        if (x->netns != y->netns)
+                return x->netns < y->netns ? -1 : 1;
         if (x->listener != y->listener)
                 return x->listener < y->listener ? -1 : 1;
         return x->listener ? 0 : diag_addr_compare(&x->addr, &y->addr);
@@ -424,15 +432,22 @@ static int group_sort_compare(const void *a, const void *b) {
 static int group_count_compare(const void *a, const void *b) {
         const struct group *x = a, *y = b;
 
+        int r;
+
         if (x->count != y->count)
                 return x->count > y->count ? -1 : 1;
-        return diag_addr_compare(&x->addr, &y->addr);
+        r = diag_addr_compare(&x->addr, &y->addr);
+        if (r != 0)
+                return r;
+        return (x->netns > y->netns) - (x->netns < y->netns);
 }
 
-static int groups_push(struct groups *gs, const struct diag_sock *listener, const struct diag_addr *addr, usec_t age) {
+static int groups_push(struct groups *gs, uint64_t netns, const struct diag_sock *listener,
+                       const struct diag_addr *addr, usec_t age) {
         if (array_reserve((void **) &gs->g, &gs->cap, gs->n + 1, sizeof(*gs->g)) < 0)
                 return -ENOMEM;
         gs->g[gs->n++] = (struct group){
+                .netns = netns,
                 .listener = listener,
                 .addr = listener ? listener->local : *addr,
                 .count = 1,
@@ -489,15 +504,15 @@ static int build_groups(const struct diag_set *set, const usec_t *age_usec, cons
 
                 if (s->state == TCP_CLOSE_WAIT && s->inode == 0) {
                         r->total_accept_backlog++;
-                        listener = listeners_find(l, &s->local);
-                        if (groups_push(&backlog, listener, &s->local, age_usec[i]) < 0)
+                        listener = listeners_find(l, s->netns, &s->local);
+                        if (groups_push(&backlog, s->netns, listener, &s->local, age_usec[i]) < 0)
                                 goto finish;
                 } else if (s->state == TCP_TIME_WAIT) {
                         r->total_time_wait++;
-                        listener = listeners_find(l, &s->local);
+                        listener = listeners_find(l, s->netns, &s->local);
                         struct diag_addr remote = diag_addr_unmap(&s->remote);
 
-                        if (groups_push(&tw, listener, &remote, time_wait_age(s)) < 0)
+                        if (groups_push(&tw, s->netns, listener, &remote, time_wait_age(s)) < 0)
                                 goto finish;
                 }
         }
@@ -518,6 +533,7 @@ static int build_groups(const struct diag_set *set, const usec_t *age_usec, cons
                 struct report_backlog *b = &r->backlogs[r->n_backlogs++];
 
                 *b = (struct report_backlog){
+                        .netns = backlog.g[i].netns,
                         .local = backlog.g[i].addr,
                         .close_wait = backlog.g[i].count,
                         .oldest_age_usec = backlog.g[i].oldest,
@@ -536,6 +552,7 @@ static int build_groups(const struct diag_set *set, const usec_t *age_usec, cons
 
                 *t = (struct report_tw){
                         .server = tw.g[i].listener != NULL,
+                        .netns = tw.g[i].netns,
                         .addr = tw.g[i].addr,
                         .count = tw.g[i].count,
                         .oldest_age_usec = tw.g[i].oldest,

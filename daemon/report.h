@@ -4,9 +4,10 @@
  *  - CLOSE_WAIT with an inode: a leaked fd of every process holding it (a socket shared after
  *    fork counts for each holder, and once in the totals);
  *  - CLOSE_WAIT with inode 0: never accepted, so in the accept backlog of the listener on the
- *    same local address and port (or the wildcard address of that port);
- *  - TIME_WAIT: the listener's process when its local port has a listener (server side), else
- *    grouped by remote ip:port (client side). */
+ *    same local address and port (or the wildcard address of that port) in the same network
+ *    namespace;
+ *  - TIME_WAIT: the listener's process when its local port has a listener in its namespace
+ *    (server side), else grouped by namespace and remote ip:port (client side). */
 #pragma once
 
 #include <stdbool.h>

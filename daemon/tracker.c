@@ -1,4 +1,4 @@
-/* tracker: CLOSE_WAIT ages, kept by socket cookie in an open-addressing table (linear probing,
+/* tracker: CLOSE_WAIT ages, kept by (network namespace, socket cookie) in an open-addressing table (linear probing,
  * backward-shift deletion, no tombstones) so that a scan costs O(sockets) with no allocation in
  * the steady state. */
 #include <errno.h>
@@ -17,7 +17,8 @@
 #define JIFFY_MARGIN_USEC (10 * USEC_PER_MSEC)
 
 #define STATE_MAGIC_PREFIX "closewaitd-state "
-#define STATE_MAGIC        STATE_MAGIC_PREFIX "2" /* 2: with the checksum */
+#define STATE_MAGIC        STATE_MAGIC_PREFIX "3" /* 3: sockets keyed by netns too */
+#define STATE_MAGIC_V2     STATE_MAGIC_PREFIX "2" /* 2: the checksum; every socket in the host's netns */
 
 usec_t tracker_bootstrap_age_usec(const struct diag_sock *s) {
         uint32_t ms;
@@ -35,6 +36,7 @@ usec_t tracker_bootstrap_age_usec(const struct diag_sock *s) {
 
 struct entry {
         uint64_t cookie; /* 0: empty slot (the kernel's cookies start at 1) */
+        uint64_t netns;
         usec_t first_seen;
         uint64_t seen_gen; /* the scan that last saw it */
 };
@@ -67,25 +69,26 @@ size_t tracker_size(const struct tracker *t) {
         return t->n;
 }
 
-static size_t slot_of(uint64_t cookie, size_t cap) {
+static size_t slot_of(uint64_t netns, uint64_t cookie, size_t cap) {
         /* Cookies are sequential: mix them (the 64-bit finalizer of MurmurHash3) so that runs of
          * them do not fill runs of slots. */
+        cookie ^= netns * 0x9e3779b97f4a7c15ULL;
         cookie ^= cookie >> 33;
         cookie *= 0xff51afd7ed558ccdULL;
         cookie ^= cookie >> 33;
         return (size_t) cookie & (cap - 1);
 }
 
-static struct entry *find_slot(struct entry *slots, size_t cap, uint64_t cookie) {
-        size_t i = slot_of(cookie, cap);
+static struct entry *find_slot(struct entry *slots, size_t cap, uint64_t netns, uint64_t cookie) {
+        size_t i = slot_of(netns, cookie, cap);
 
-        while (slots[i].cookie != 0 && slots[i].cookie != cookie)
+        while (slots[i].cookie != 0 && (slots[i].cookie != cookie || slots[i].netns != netns))
                 i = (i + 1) & (cap - 1);
         return &slots[i];
 }
 
-bool tracker_contains(const struct tracker *t, uint64_t cookie) {
-        return t->cap > 0 && cookie != 0 && find_slot(t->slots, t->cap, cookie)->cookie == cookie;
+bool tracker_contains(const struct tracker *t, uint64_t netns, uint64_t cookie) {
+        return t->cap > 0 && cookie != 0 && find_slot(t->slots, t->cap, netns, cookie)->cookie == cookie;
 }
 
 /* Make room for want entries at a load of at most 1/2. Returns 0 or -ENOMEM (table unchanged). */
@@ -102,7 +105,7 @@ static int reserve(struct tracker *t, size_t want) {
                 return -ENOMEM;
         for (size_t i = 0; i < t->cap; i++)
                 if (t->slots[i].cookie != 0)
-                        *find_slot(slots, cap, t->slots[i].cookie) = t->slots[i];
+                        *find_slot(slots, cap, t->slots[i].netns, t->slots[i].cookie) = t->slots[i];
         free(t->slots);
         t->slots = slots;
         t->cap = cap;
@@ -119,7 +122,7 @@ static void delete_slot(struct tracker *t, size_t i) {
                 j = (j + 1) & mask;
                 if (t->slots[j].cookie == 0)
                         break;
-                home = slot_of(t->slots[j].cookie, t->cap);
+                home = slot_of(t->slots[j].netns, t->slots[j].cookie, t->cap);
                 /* The entry at j may move to the hole at i unless its home lies cyclically in (i, j]. */
                 if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
                         t->slots[i] = t->slots[j];
@@ -160,12 +163,13 @@ int tracker_observe(struct tracker *t, const struct diag_set *set, usec_t now, u
                         ages[i] = tracker_bootstrap_age_usec(s);
                         continue;
                 }
-                e = find_slot(t->slots, t->cap, s->cookie);
+                e = find_slot(t->slots, t->cap, s->netns, s->cookie);
                 if (e->cookie == 0) {
                         usec_t boot = tracker_bootstrap_age_usec(s);
 
                         *e = (struct entry){
                                 .cookie = s->cookie,
+                                .netns = s->netns,
                                 .first_seen = boot < now ? now - boot : 0,
                         };
                         t->n++;
@@ -210,7 +214,8 @@ int tracker_serialize(const struct tracker *t, const char *boot_id, char **ret, 
         fprintf(f, "%s\nboot %s\ncount %zu\n", STATE_MAGIC, boot_id, t->n);
         for (size_t i = 0; i < t->cap; i++)
                 if (t->slots[i].cookie != 0)
-                        fprintf(f, "%" PRIx64 " %" PRIu64 "\n", t->slots[i].cookie, t->slots[i].first_seen);
+                        fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n", t->slots[i].cookie, t->slots[i].netns,
+                                t->slots[i].first_seen);
         if (fflush(f) != 0 || ferror(f))
                 r = -ENOMEM;
         else
@@ -272,8 +277,10 @@ int tracker_save(const struct tracker *t, int dir_fd, const char *name, const ch
 }
 
 /* Parse the saved table in buf (NUL-terminated, len bytes) into entries: none may have been first
- * seen after now. Returns the count, -ESTALE or -EBADMSG; *ret (malloc'd) only on success. */
-static int parse_state(char *buf, size_t len, const char *boot_id, usec_t now, struct entry **ret) {
+ * seen after now; the sockets of a version-2 file are put in host_netns. Returns the count,
+ * -ESTALE or -EBADMSG; *ret (malloc'd) only on success. */
+static int parse_state(char *buf, size_t len, const char *boot_id, usec_t now, uint64_t host_netns,
+                       struct entry **ret) {
         char *line, *save = NULL;
         struct entry *entries = NULL;
         size_t count = 0, n = 0;
@@ -281,11 +288,12 @@ static int parse_state(char *buf, size_t len, const char *boot_id, usec_t now, s
         uint64_t sum;
         int used = 0;
         int r = -EBADMSG;
+        bool v2 = strncmp(buf, STATE_MAGIC_V2 "\n", strlen(STATE_MAGIC_V2) + 1) == 0;
 
         /* Another format (the one before the checksum: "closewaitd-state 1"), e.g. after an
-         * upgrade: not damage, just nothing to keep. */
+         * upgrade: not damage, just nothing to keep. Version 2 (before namespaces) is read. */
         if (strncmp(buf, STATE_MAGIC_PREFIX, strlen(STATE_MAGIC_PREFIX)) == 0 && memchr(buf, '\n', len) != NULL &&
-            strncmp(buf, STATE_MAGIC "\n", strlen(STATE_MAGIC) + 1) != 0)
+            strncmp(buf, STATE_MAGIC "\n", strlen(STATE_MAGIC) + 1) != 0 && !v2)
                 return -EPROTO;
         /* The last line, "end SUM", covers every byte before it. */
         if (len < 2 || buf[len - 1] != '\n')
@@ -308,7 +316,7 @@ static int parse_state(char *buf, size_t len, const char *boot_id, usec_t now, s
         buf[end - buf] = '\0';
 
         line = strtok_r(buf, "\n", &save);
-        if (!line || strcmp(line, STATE_MAGIC) != 0)
+        if (!line || strcmp(line, v2 ? STATE_MAGIC_V2 : STATE_MAGIC) != 0)
                 return -EBADMSG;
         line = strtok_r(NULL, "\n", &save);
         if (!line || strncmp(line, "boot ", 5) != 0)
@@ -323,14 +331,19 @@ static int parse_state(char *buf, size_t len, const char *boot_id, usec_t now, s
         if (!entries)
                 return -ENOMEM;
         while ((line = strtok_r(NULL, "\n", &save))) {
-                uint64_t cookie, first;
+                uint64_t cookie, netns = host_netns, first;
+                int fields;
 
                 used = 0;
-                /* NOLINTNEXTLINE(cert-err34-c): glibc saturates; a saturated first_seen is rejected below */
-                if (n == count || sscanf(line, "%" SCNx64 " %" SCNu64 "%n", &cookie, &first, &used) != 2 ||
-                    line[used] != '\0' || cookie == 0 || first > now)
+                /* NOLINTBEGIN(cert-err34-c): glibc saturates; a saturated first_seen is rejected below */
+                if (v2)
+                        fields = sscanf(line, "%" SCNx64 " %" SCNu64 "%n", &cookie, &first, &used) + 1;
+                else
+                        fields = sscanf(line, "%" SCNx64 " %" SCNu64 " %" SCNu64 "%n", &cookie, &netns, &first, &used);
+                /* NOLINTEND(cert-err34-c) */
+                if (n == count || fields != 3 || line[used] != '\0' || cookie == 0 || first > now)
                         goto finish;
-                entries[n++] = (struct entry){ .cookie = cookie, .first_seen = first };
+                entries[n++] = (struct entry){ .cookie = cookie, .netns = netns, .first_seen = first };
         }
         if (n != count)
                 goto finish;
@@ -342,7 +355,8 @@ finish:
         return r;
 }
 
-int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id, usec_t now) {
+int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id, usec_t now,
+                 uint64_t host_netns) {
         struct entry *entries = NULL;
         char *buf = NULL;
         size_t len = 0, cap = 0;
@@ -370,7 +384,7 @@ int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *bo
                 r = -EBADMSG;
                 goto finish;
         }
-        r = parse_state(buf, len, boot_id, now, &entries);
+        r = parse_state(buf, len, boot_id, now, host_netns, &entries);
         if (r < 0)
                 goto finish;
         {
@@ -380,7 +394,7 @@ int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *bo
                 if (r < 0)
                         goto finish;
                 for (size_t i = 0; i < n; i++) {
-                        struct entry *e = find_slot(t->slots, t->cap, entries[i].cookie);
+                        struct entry *e = find_slot(t->slots, t->cap, entries[i].netns, entries[i].cookie);
 
                         if (e->cookie == 0) {
                                 *e = entries[i];

@@ -1,6 +1,7 @@
 /* tracker: how long each CLOSE_WAIT socket has been in CLOSE_WAIT.
  *
- * Keyed by the socket cookie (unique per boot). The first scan that sees a socket estimates when
+ * Keyed by the network namespace and socket cookie (unique per boot; per namespace before Linux
+ * 5.10). The first scan that sees a socket estimates when
  * it entered CLOSE_WAIT from tcp_info; later scans keep that time, so ages grow with the clock and
  * never depend on tcp_info again. A socket is forgotten only after two scans in a row without it:
  * inet_diag dumps can skip a socket that moved in the hash table while the dump ran.
@@ -36,9 +37,9 @@ struct tracker *tracker_free(struct tracker *t);
  * Returns 0, or -ENOMEM (the table is then unchanged, ages undefined). */
 int tracker_observe(struct tracker *t, const struct diag_set *set, usec_t now, usec_t *ages);
 
-/* Whether the socket with this cookie is tracked: seen in CLOSE_WAIT by a recent scan, so its
- * age no longer depends on tcp_info. */
-bool tracker_contains(const struct tracker *t, uint64_t cookie);
+/* Whether the socket with this netns and cookie is tracked: seen in CLOSE_WAIT by a recent scan,
+ * so its age no longer depends on tcp_info. */
+bool tracker_contains(const struct tracker *t, uint64_t netns, uint64_t cookie);
 
 /* How many sockets are tracked. */
 size_t tracker_size(const struct tracker *t);
@@ -57,9 +58,10 @@ int tracker_save(const struct tracker *t, int dir_fd, const char *name, const ch
 
 /* Merge the table saved in dir_fd/name into t (known sockets keep the older first-seen time).
  * Loaded sockets count as seen by the last scan, so those that are gone are forgotten after the
- * next two scans. Returns the number of sockets loaded; -ENOENT when there is no file; -ESTALE
+ * next two scans. A file of version 2 (before namespaces were watched) is read with every socket in
+ * host_netns. Returns the number of sockets loaded; -ENOENT when there is no file; -ESTALE
  * when it was written during another boot; -EPROTO when it is in another format (an older
  * version's); -EBADMSG when it is truncated or corrupt (a checksum
  * mismatch, a socket first seen after now; nothing is loaded then); -ENOMEM; other -errno from
  * reading. */
-int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id, usec_t now);
+int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id, usec_t now, uint64_t host_netns);

@@ -809,13 +809,13 @@ static void test_set_growth(void **state) {
 
         /* Found by cookie, through every rehash; absent cookies and 0 are not. */
         for (size_t i = 0; i < MANY; i++) {
-                struct diag_sock *f = diag_set_find(&set, many_cookie(i));
+                struct diag_sock *f = diag_set_find(&set, 0, many_cookie(i));
 
                 assert_non_null(f);
                 assert_ptr_equal(f, &set.socks[i]);
         }
-        assert_null(diag_set_find(&set, many_cookie(MANY)));
-        assert_null(diag_set_find(&set, 0));
+        assert_null(diag_set_find(&set, 0, many_cookie(MANY)));
+        assert_null(diag_set_find(&set, 0, 0));
 
         /* clear keeps the memory and forgets the cookies and counters. */
         socks = set.socks;
@@ -834,7 +834,7 @@ static void test_set_growth(void **state) {
         assert_ptr_equal(set.socks, socks);
         assert_int_equal(set.n, MANY);
         assert_int_equal(set.duplicates, 0);
-        assert_ptr_equal(diag_set_find(&set, many_cookie(0)), &set.socks[MANY - 1]);
+        assert_ptr_equal(diag_set_find(&set, 0, many_cookie(0)), &set.socks[MANY - 1]);
 
         diag_set_done(&set);
         assert_null(set.socks);
@@ -1052,7 +1052,7 @@ static void test_real_dump_and_query(void **state) {
         }
         s = find_local(&both, AF_INET, p4, ST_CLOSE_WAIT);
         assert_non_null(s);
-        assert_non_null(diag_set_find(&each, s->cookie));
+        assert_non_null(diag_set_find(&each, 0, s->cookie));
         assert_false(s->has_info); /* not asked for */
         for (size_t i = 0; i < both.n; i++) {
                 assert_true(both.socks[i].local.family == AF_INET || both.socks[i].local.family == AF_INET6);

@@ -24,6 +24,7 @@
 static void add(struct diag_set *set, uint64_t cookie, uint8_t state, uint32_t last_ack_ms) {
         struct diag_sock s = {
                 .cookie = cookie,
+                .netns = set->netns, /* as a dump stamps it */
                 .state = state,
                 .inode = (uint32_t) cookie,
                 .has_info = last_ack_ms > 0,
@@ -97,11 +98,11 @@ static void test_forget_after_two_misses(void **state) {
         add(&with, 8, TCP_CLOSE_WAIT, 0);
         add(&without, 8, TCP_CLOSE_WAIT, 0);
 
-        assert_false(tracker_contains(t, 7));
+        assert_false(tracker_contains(t, 0, 7));
         observe(t, &with, 10 * SEC);
-        assert_true(tracker_contains(t, 7));
-        assert_false(tracker_contains(t, 9));
-        assert_false(tracker_contains(t, 0));
+        assert_true(tracker_contains(t, 0, 7));
+        assert_false(tracker_contains(t, 0, 9));
+        assert_false(tracker_contains(t, 0, 0));
         observe(t, &without, 15 * SEC);
         assert_int_equal(tracker_size(t), 2);
         ages = observe(t, &with, 20 * SEC);
@@ -110,7 +111,7 @@ static void test_forget_after_two_misses(void **state) {
         observe(t, &without, 25 * SEC);
         observe(t, &without, 30 * SEC);
         assert_int_equal(tracker_size(t), 1);
-        assert_false(tracker_contains(t, 7));
+        assert_false(tracker_contains(t, 0, 7));
         ages = observe(t, &with, 35 * SEC);
         assert_int_equal(ages[0], 0); /* forgotten: a new socket as far as the table knows */
         assert_int_equal(ages[1], 25 * SEC);
@@ -197,7 +198,7 @@ static void test_save_load(void **state) {
         assert_int_equal(st.st_mode & 0777, 0600);
         assert_int_equal(faccessat(dir, ".state.tmp", F_OK, 0), -1); /* renamed, not left behind */
 
-        assert_int_equal(tracker_load(u, dir, "state", BOOT, 80 * SEC), 2);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 80 * SEC, 0), 2);
         ages = observe(u, &set, 80 * SEC);
         assert_int_equal(ages[0], 30 * SEC);
         assert_int_equal(ages[1], 30 * SEC);
@@ -205,7 +206,7 @@ static void test_save_load(void **state) {
         /* Loaded sockets that are gone are forgotten after two scans, like any other. */
         tracker_free(u);
         assert_int_equal(tracker_new(&u), 0);
-        assert_int_equal(tracker_load(u, dir, "state", BOOT, 60 * SEC), 2);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 60 * SEC, 0), 2);
         diag_set_clear(&set);
         observe(u, &set, 60 * SEC);
         assert_int_equal(tracker_size(u), 2);
@@ -213,9 +214,9 @@ static void test_save_load(void **state) {
         assert_int_equal(tracker_size(u), 0);
 
         /* Another boot: the monotonic clock and the cookies mean nothing any more. */
-        assert_int_equal(tracker_load(u, dir, "state", "ffffffffffffffffffffffffffffffff", 60 * SEC), -ESTALE);
+        assert_int_equal(tracker_load(u, dir, "state", "ffffffffffffffffffffffffffffffff", 60 * SEC, 0), -ESTALE);
         assert_int_equal(tracker_size(u), 0);
-        assert_int_equal(tracker_load(u, dir, "missing", BOOT, 60 * SEC), -ENOENT);
+        assert_int_equal(tracker_load(u, dir, "missing", BOOT, 60 * SEC, 0), -ENOENT);
 
         unlinkat(dir, "state", 0);
         close(dir);
@@ -240,19 +241,82 @@ static char *with_sum(const char *body) {
         return out;
 }
 
+/* One cookie in two namespaces is two sockets (cookies were counted per namespace before Linux
+ * 5.10), each with its own age, kept apart through a save and a load. A file of version 2 (before
+ * namespaces) loads into the host's namespace. */
+static void test_netns_key(void **state) {
+        char path[] = "/tmp/test-tracker-XXXXXX";
+        struct tracker *t, *u;
+        struct diag_set a = { .netns = 4026531840 }, b = { .netns = 4026532999 }, both = {};
+        usec_t *ages;
+        char *v2;
+        int dir;
+
+        (void) state;
+        dir = make_dir(path);
+        assert_int_equal(tracker_new(&t), 0);
+        add(&a, 7, TCP_CLOSE_WAIT, 0);
+        add(&b, 7, TCP_CLOSE_WAIT, 0);
+        both.netns = a.netns;
+        add(&both, 7, TCP_CLOSE_WAIT, 0);
+        both.netns = b.netns;
+        add(&both, 7, TCP_CLOSE_WAIT, 0);
+        assert_int_equal(both.n, 2);
+
+        observe(t, &a, 10 * SEC);
+        assert_true(tracker_contains(t, a.netns, 7));
+        assert_false(tracker_contains(t, b.netns, 7));
+        ages = observe(t, &both, 20 * SEC);
+        assert_int_equal(ages[0], 10 * SEC);
+        assert_int_equal(ages[1], 0); /* new in its namespace */
+        assert_int_equal(tracker_size(t), 2);
+
+        assert_int_equal(tracker_save(t, dir, "state", BOOT), 0);
+        assert_int_equal(tracker_new(&u), 0);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 30 * SEC, 0), 2);
+        ages = observe(u, &both, 30 * SEC);
+        assert_int_equal(ages[0], 20 * SEC);
+        assert_int_equal(ages[1], 10 * SEC);
+        tracker_free(u);
+
+        v2 = with_sum("closewaitd-state 2\nboot " BOOT "\ncount 1\n7 5000000\n");
+        write_file(dir, "state", v2, strlen(v2));
+        assert_int_equal(tracker_new(&u), 0);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 30 * SEC, a.netns), 1);
+        assert_true(tracker_contains(u, a.netns, 7));
+        assert_false(tracker_contains(u, b.netns, 7));
+        ages = observe(u, &both, 30 * SEC);
+        assert_int_equal(ages[0], 25 * SEC);
+        free(v2);
+
+        unlinkat(dir, "state", 0);
+        close(dir);
+        rmdir(path);
+        diag_set_done(&a);
+        diag_set_done(&b);
+        diag_set_done(&both);
+        tracker_free(t);
+        tracker_free(u);
+}
+
 /* A truncated or corrupt file loads nothing at all, whether its checksum is right or not. */
 static void test_load_corrupt(void **state) {
         static const char *const bodies[] = {
                 "",
                 "closewaitd-state 2\n",
-                "closewaitd-state 2\nboot " BOOT "\ncount 2\n1 5\n",           /* fewer than said */
-                "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 5\n2 6\n",      /* more than said */
-                "closewaitd-state 2\nboot " BOOT "\ncount 1\nzz 5\n",          /* not hex */
-                "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 5 junk\n",      /* trailing junk */
-                "closewaitd-state 2\nboot " BOOT "\ncount 1\n0 5\n",           /* cookie 0 */
-                "closewaitd-state 2\nboot " BOOT "\ncount x\n",                /* bad count */
-                "closewaitd-state 2\nboot " BOOT "\ncount 999999999999\n",     /* absurd count */
-                "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 99000000000\n", /* first seen after now */
+                "closewaitd-state 2\nboot " BOOT "\ncount 2\n1 5\n",             /* fewer than said */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 5\n2 6\n",        /* more than said */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\nzz 5\n",            /* not hex */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 5 junk\n",        /* trailing junk */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\n0 5\n",             /* cookie 0 */
+                "closewaitd-state 2\nboot " BOOT "\ncount x\n",                  /* bad count */
+                "closewaitd-state 2\nboot " BOOT "\ncount 999999999999\n",       /* absurd count */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 99000000000\n",   /* first seen after now */
+                "closewaitd-state 2\nboot " BOOT "\ncount 1\n1 7 5\n",           /* a version-3 line */
+                "closewaitd-state 3\nboot " BOOT "\ncount 1\n1 5\n",             /* a version-2 line */
+                "closewaitd-state 3\nboot " BOOT "\ncount 1\n1 7 5 junk\n",      /* trailing junk */
+                "closewaitd-state 3\nboot " BOOT "\ncount 1\n0 7 5\n",           /* cookie 0 */
+                "closewaitd-state 3\nboot " BOOT "\ncount 1\n1 7 99000000000\n", /* after now */
                 "garbage\x01\x02\x03\n",
         };
         char path[] = "/tmp/test-tracker-XXXXXX";
@@ -269,7 +333,7 @@ static void test_load_corrupt(void **state) {
                         const char *bytes = raw ? bodies[i] : file; /* raw: no checksum line */
 
                         write_file(dir, "state", bytes, strlen(bytes));
-                        if (tracker_load(t, dir, "state", BOOT, 100 * SEC) != -EBADMSG)
+                        if (tracker_load(t, dir, "state", BOOT, 100 * SEC, 0) != -EBADMSG)
                                 fail_msg("case %zu%s: not refused as corrupt", i, raw ? " without a sum" : "");
                         assert_int_equal(tracker_size(t), 0);
                 }
@@ -280,7 +344,7 @@ static void test_load_corrupt(void **state) {
                 static const char v1[] = "closewaitd-state 1\nboot " BOOT "\ncount 1\n1 5\nend\n";
 
                 write_file(dir, "state", v1, sizeof(v1) - 1);
-                assert_int_equal(tracker_load(t, dir, "state", BOOT, 100 * SEC), -EPROTO);
+                assert_int_equal(tracker_load(t, dir, "state", BOOT, 100 * SEC, 0), -EPROTO);
         }
         /* A NUL byte in the middle. */
         {
@@ -288,7 +352,7 @@ static void test_load_corrupt(void **state) {
 
                 write_file(dir, "state", nul, sizeof(nul) - 1);
         }
-        assert_int_equal(tracker_load(t, dir, "state", BOOT, 100 * SEC), -EBADMSG);
+        assert_int_equal(tracker_load(t, dir, "state", BOOT, 100 * SEC, 0), -EBADMSG);
 
         unlinkat(dir, "state", 0);
         close(dir);
@@ -317,7 +381,7 @@ static void test_load_damaged(void **state) {
 
         for (size_t cut = 0; cut < len; cut++) {
                 write_file(dir, "state", buf, cut);
-                if (tracker_load(u, dir, "state", BOOT, 6000 * SEC) != -EBADMSG)
+                if (tracker_load(u, dir, "state", BOOT, 6000 * SEC, 0) != -EBADMSG)
                         fail_msg("cut at %zu of %zu: not refused", cut, len);
         }
         /* "abcdef 5000000000\n": make the first-seen time 1000 s earlier. */
@@ -325,16 +389,16 @@ static void test_load_damaged(void **state) {
         assert_non_null(digit);
         digit[1] = '4';
         write_file(dir, "state", buf, len);
-        assert_int_equal(tracker_load(u, dir, "state", BOOT, 6000 * SEC), -EBADMSG);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 6000 * SEC, 0), -EBADMSG);
         assert_int_equal(tracker_size(u), 0);
 
         digit[1] = '5';
         write_file(dir, "state", buf, len);
-        assert_int_equal(tracker_load(u, dir, "state", BOOT, 6000 * SEC), 2);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 6000 * SEC, 0), 2);
         /* ... but not by a clock that says the sockets were first seen in the future. */
         tracker_free(u);
         assert_int_equal(tracker_new(&u), 0);
-        assert_int_equal(tracker_load(u, dir, "state", BOOT, 4000 * SEC), -EBADMSG);
+        assert_int_equal(tracker_load(u, dir, "state", BOOT, 4000 * SEC, 0), -EBADMSG);
 
         free(buf);
         unlinkat(dir, "state", 0);
@@ -352,6 +416,7 @@ int main(void) {
                 cmocka_unit_test(test_forget_after_two_misses),
                 cmocka_unit_test(test_churn),
                 cmocka_unit_test(test_save_load),
+                cmocka_unit_test(test_netns_key),
                 cmocka_unit_test(test_load_corrupt),
                 cmocka_unit_test(test_load_damaged),
         };

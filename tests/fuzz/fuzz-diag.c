@@ -105,12 +105,12 @@ static void check_sock(const struct diag_sock *s) {
 static void check_set(const struct diag_set *set) {
         FUZZ_CHECK(set->n <= set->cap);
         FUZZ_CHECK(set->n == 0 || set->hash_cap >= 2 * set->n);
-        FUZZ_CHECK(diag_set_find(set, 0) == NULL);
+        FUZZ_CHECK(diag_set_find(set, 0, 0) == NULL);
         for (size_t i = 0; i < set->n; i++) {
                 const struct diag_sock *s = &set->socks[i];
 
                 if (s->cookie != 0)
-                        FUZZ_CHECK(diag_set_find(set, s->cookie) == s);
+                        FUZZ_CHECK(diag_set_find(set, s->netns, s->cookie) == s);
         }
 }
 
@@ -163,7 +163,7 @@ static int parse_each(const uint8_t *buf, size_t len, struct diag_set *set) {
                                         return r;
                                 FUZZ_CHECK(r == 0 || r == 1);
                                 if (d.cookie != 0)
-                                        FUZZ_CHECK(diag_set_find(set, d.cookie) != NULL);
+                                        FUZZ_CHECK(diag_set_find(set, 0, d.cookie) != NULL);
                         }
                 }
                 if (NLMSG_ALIGN(h.nlmsg_len) >= len - off)
@@ -204,7 +204,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
                         diag_set_clear(&each);
                         FUZZ_CHECK(each.n == 0 && each.duplicates == 0 && each.malformed == 0);
-                        FUZZ_CHECK(first.cookie == 0 || diag_set_find(&each, first.cookie) == NULL);
+                        FUZZ_CHECK(first.cookie == 0 || diag_set_find(&each, 0, first.cookie) == NULL);
                         if (diag_set_add(&each, &first) == 1)
                                 check_set(&each);
                 }
