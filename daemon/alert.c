@@ -14,6 +14,10 @@
  *                         stuck or not (CLOSEWAITD_COUNT of close_wait counts the stuck ones only)
  *   CLOSEWAITD_FD_RATIO   fd_pressure: open fds / soft limit, 2 decimals
  *   CLOSEWAITD_PIDS       accept_backlog, server time_wait: every pid holding the listener, ascending
+ *   CLOSEWAITD_NETNS      the network namespace (inode) of the process, or of the group's sockets
+ *   CLOSEWAITD_CONTAINER  the container id from the process's cgroup (docker, containerd, CRI-O,
+ *                         podman), when it runs in one
+ *   CLOSEWAITD_POD        the Kubernetes pod uid, when its cgroup is under kubepods
  * CLOSEWAITD_TOP_PEERS lists the first 5 peers exactly as the JSON report has them, "ip:port=N",
  * largest first, so scripts can parse it; the MESSAGE sums the client ports of one host, one
  * socket each, as "ip:*=N" (a leaking server's peers are its clients' ephemeral ports).
@@ -268,6 +272,8 @@ struct subject_text {
         const struct proc_info *live; /* the subject's process in this scan, NULL when gone */
         pid_t pid;                    /* 0: no process */
         char *comm, *exe, *unit;      /* NULL when unknown */
+        const char *container, *pod;  /* borrowed from live or the snapshot; NULL when none */
+        uint64_t netns;               /* the process's, or the group's sockets' namespace; 0 unknown */
         char *name;                   /* "nginx[1234]", "pid 1234", or NULL */
         char *detail;                 /* "/usr/bin/python3.11, app.service" (exe when useful), or NULL */
         char addr[DIAG_ADDR_STRLEN];  /* accept_backlog, time_wait */
@@ -365,6 +371,13 @@ static int subject_text_init(struct subject_text *t, const struct policy_event *
                 r = dup_opt(live ? live->unit : s->unit, &t->unit);
         if (r < 0)
                 return r;
+        /* The parser lets only [0-9a-f-] into these: nothing to escape. */
+        t->container = live ? live->container : s->container;
+        t->pod = live ? live->pod : s->pod;
+        if (s->kind == POLICY_CLOSE_WAIT || s->kind == POLICY_FD_PRESSURE)
+                t->netns = live ? live->netns : s->netns;
+        else
+                t->netns = s->netns;
         if (t->comm && !*t->comm) {
                 free(t->comm); /* "" = unreadable comm */
                 t->comm = NULL;
@@ -386,6 +399,10 @@ static int subject_text_init(struct subject_text *t, const struct policy_event *
                 sbuf_printf(&b, "%s", t->exe);
         if (t->unit)
                 sbuf_printf(&b, "%s%s", b.len > 0 ? ", " : "", t->unit);
+        if (t->container)
+                sbuf_printf(&b, "%scontainer %.12s", b.len > 0 ? ", " : "", t->container);
+        else if (t->pod)
+                sbuf_printf(&b, "%spod %s", b.len > 0 ? ", " : "", t->pod);
         if (b.len > 0 || b.oom) {
                 t->detail = sbuf_take(&b);
                 if (!t->detail)
@@ -638,6 +655,12 @@ static int add_event_fields(struct alert_entry *e, const struct subject_text *t)
                 r = entry_add(e, "CLOSEWAITD_EXE", t->exe);
         if (r >= 0 && t->unit)
                 r = entry_add(e, "CLOSEWAITD_UNIT", t->unit);
+        if (r >= 0 && t->netns)
+                r = entry_addf(e, "CLOSEWAITD_NETNS", "%llu", (unsigned long long) t->netns);
+        if (r >= 0 && t->container)
+                r = entry_add(e, "CLOSEWAITD_CONTAINER", t->container);
+        if (r >= 0 && t->pod)
+                r = entry_add(e, "CLOSEWAITD_POD", t->pod);
         if (r >= 0)
                 r = entry_addf(e, "CLOSEWAITD_COUNT", "%u", ev->count);
         if (r >= 0) {

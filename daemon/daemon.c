@@ -235,6 +235,7 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
         ret_scan->proc = &d->proc_stats;
         ret_scan->diag_duplicates = d->socks.duplicates;
         ret_scan->diag_malformed = d->socks.malformed;
+        ret_scan->netns_own = netns_own(d->netns);
         ret_scan->netns_watched = d->netns_stats.found - d->netns_stats.failed - d->netns_dump_failed;
         ret_scan->netns_failed = d->netns_stats.failed + d->netns_dump_failed;
         d->last_scan = *ret_scan;

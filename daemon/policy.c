@@ -96,13 +96,18 @@ static int subject_compare(const struct policy_subject *a, const struct policy_s
                         return r;
                 return cmp_u64(a->start_time, b->start_time);
         case POLICY_TIME_WAIT:
-                r = cmp_u64(a->server, b->server);
+                r = cmp_u64(a->netns, b->netns);
+                if (r == 0)
+                        r = cmp_u64(a->server, b->server);
                 if (r != 0)
                         return r;
                 return diag_addr_compare(&a->addr, &b->addr);
         case POLICY_ACCEPT_BACKLOG:
         default:
-                /* The listener's address; its owner is only named in the subject. */
+                /* The listener's namespace and address; its owner is only named in the subject. */
+                r = cmp_u64(a->netns, b->netns);
+                if (r != 0)
+                        return r;
                 return diag_addr_compare(&a->addr, &b->addr);
         }
 }
@@ -404,6 +409,8 @@ static struct state *state_free(struct state *s) {
         free(s->subject.comm);
         free(s->subject.exe);
         free(s->subject.unit);
+        free(s->subject.container);
+        free(s->subject.pod);
         free(s);
         return NULL;
 }
@@ -419,6 +426,11 @@ static struct state *state_new(const struct obs *o) {
                 s->subject.comm = strdup_or_null(o->info->comm, &failed);
                 s->subject.exe = strdup_or_null(o->info->exe, &failed);
                 s->subject.unit = strdup_or_null(o->info->unit, &failed);
+                s->subject.container = strdup_or_null(o->info->container, &failed);
+                s->subject.pod = strdup_or_null(o->info->pod, &failed);
+                /* A process's own namespace; groups keep the namespace of their sockets. */
+                if (s->subject.kind == POLICY_CLOSE_WAIT || s->subject.kind == POLICY_FD_PRESSURE)
+                        s->subject.netns = o->info->netns;
         }
         if (failed)
                 return state_free(s);
@@ -466,6 +478,7 @@ static int collect(const struct report *r, struct obs **ret, size_t *ret_n) {
                         .key = { .kind = POLICY_ACCEPT_BACKLOG,
                                  .pid = b->info ? b->info->pid : 0,
                                  .start_time = b->info ? b->info->start_time : 0,
+                                 .netns = b->netns,
                                  .addr = b->local },
                         .info = b->info,
                         .backlog = b,
@@ -483,6 +496,7 @@ static int collect(const struct report *r, struct obs **ret, size_t *ret_n) {
                                  .pid = info ? info->pid : 0,
                                  .start_time = info ? info->start_time : 0,
                                  .server = tw->server,
+                                 .netns = tw->netns,
                                  .addr = tw->addr },
                         .info = info,
                         .tw = tw,

@@ -7,10 +7,10 @@
  *    close_wait.hold old (reason "count"), or when its oldest is at least close_wait.age old
  *    (reason "age"; 0 = off). Busy programs hold many CLOSE_WAIT sockets for milliseconds: only
  *    sockets older than hold count, so they never alert.
- *  - accept_backlog (per listener address): at least accept_backlog.count unaccepted CLOSE_WAIT
- *    connections, each at least accept_backlog.hold old.
- *  - time_wait (per group: a listener's local address, or a remote address): at least
- *    time_wait.count sockets, continuously for time_wait.hold.
+ *  - accept_backlog (per listener: network namespace and address): at least
+ *    accept_backlog.count unaccepted CLOSE_WAIT connections, each at least accept_backlog.hold old.
+ *  - time_wait (per group: a namespace and a listener's local address, or a remote address): at
+ *    least time_wait.count sockets, continuously for time_wait.hold.
  *  - fd_pressure (per process holding CLOSE_WAIT sockets): open fds / soft limit at least
  *    fd_pressure.ratio (0 = off), continuously for fd_pressure.hold.
  * The thresholds of a process come from conf_match() on its comm, exe and unit; an ignored
@@ -59,10 +59,14 @@ struct policy_subject {
         pid_t pid;             /* 0 when there is no process (client-side TIME_WAIT, unknown owner) */
         uint64_t start_time;   /* with pid, the identity of the process */
         bool server;           /* time_wait: addr is a listener's local address, else a remote one */
+        uint64_t netns;        /* accept_backlog, time_wait: the namespace of the sockets (part of
+                                * the key); close_wait, fd_pressure: the process's; 0 = unknown */
         struct diag_addr addr; /* accept_backlog: the listener; time_wait: the group's address */
         char *comm;            /* escaped copies from the proc_info; NULL when unknown */
         char *exe;
         char *unit;
+        char *container; /* container id and Kubernetes pod uid, NULL when none */
+        char *pod;
 };
 
 struct policy_event {

@@ -1416,6 +1416,7 @@ static unsigned pm_open_fds(struct procmap *pm, struct pm_proc *p, struct procma
 static int pm_info_load(struct procmap *pm, struct pm_proc *p, uint64_t start, struct proc_info *info,
                         struct procmap_stats *stats) {
         char path[PM_PATH_MAX], buf[PM_FILE_MAX];
+        struct stat st;
         uint64_t now_start;
         size_t len;
         int r;
@@ -1469,6 +1470,12 @@ static int pm_info_load(struct procmap *pm, struct pm_proc *p, uint64_t start, s
                 (void) proc_parse_limits_nofile(buf, len, &info->fd_limit);
 
         info->open_fds = pm_open_fds(pm, p, stats);
+
+        /* The namespace the process lives in (its sockets may come from another: a socket keeps
+         * the namespace it was made in). */
+        snprintf(path, sizeof(path), "%d/ns/net", (int) p->pid);
+        if (fstatat(pm->proc_fd, path, &st, 0) >= 0)
+                info->netns = st.st_ino;
 
         if (pm->get_unit) {
                 char *unit = NULL;

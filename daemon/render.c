@@ -44,13 +44,29 @@ static void format_time(const struct timespec *wall, char *buf, size_t size) {
                 snprintf(buf, size, "1970-01-01T00:00:00Z");
 }
 
-/* "pid" and "comm" of the owner, and "pids": every holder of the listener. */
+/* "netns", and "container" and "pod" (null when none): where a process runs. */
+static void json_put_where(FILE *f, uint64_t netns, const char *container, const char *pod) {
+        if (netns)
+                fprintf(f, "\"netns\":%llu", (unsigned long long) netns);
+        else
+                fputs("\"netns\":null", f);
+        fputs(",\"container\":", f);
+        json_put_string_or_null(f, container);
+        fputs(",\"pod\":", f);
+        json_put_string_or_null(f, pod);
+}
+
+/* "pid" and "comm" of the owner, its container and pod, and "pids": every holder of the listener. */
 static void json_put_owner(FILE *f, const struct proc_info *info, const pid_t *pids, size_t n_pids) {
         if (info) {
                 fprintf(f, "\"pid\":%d,\"comm\":", (int) info->pid);
                 json_put_string(f, info->comm);
+                fputs(",\"container\":", f);
+                json_put_string_or_null(f, info->container);
+                fputs(",\"pod\":", f);
+                json_put_string_or_null(f, info->pod);
         } else
-                fputs("\"pid\":null,\"comm\":null", f);
+                fputs("\"pid\":null,\"comm\":null,\"container\":null,\"pod\":null", f);
         fputs(",\"pids\":[", f);
         for (size_t i = 0; i < n_pids; i++)
                 fprintf(f, i > 0 ? ",%d" : "%d", (int) pids[i]);
@@ -67,7 +83,8 @@ static void json_put_proc(FILE *f, const struct report_proc *p) {
         json_put_string_or_null(f, info->exe);
         fprintf(f, ",\"uid\":%u,\"unit\":", info->uid);
         json_put_string_or_null(f, info->unit);
-        fprintf(f, ",\"start_time\":%llu", (unsigned long long) info->start_time);
+        fprintf(f, ",\"start_time\":%llu,", (unsigned long long) info->start_time);
+        json_put_where(f, info->netns, info->container, info->pod);
         fprintf(f, ",\"close_wait\":{\"count\":%u,\"oldest_age_s\":%.3f,\"unread\":%u,\"peers\":[", p->close_wait,
                 usec_to_sec(p->oldest_age_usec), p->unread);
         for (size_t i = 0; i < n_peers; i++) {
@@ -104,7 +121,7 @@ int render_json(FILE *f, const struct report *r, const struct render_scan *scan)
 
                 fputs(i > 0 ? ",{\"local\":" : "{\"local\":", f);
                 json_put_addr(f, &b->local);
-                fputc(',', f);
+                fprintf(f, ",\"netns\":%llu,", (unsigned long long) b->netns);
                 json_put_owner(f, b->info, b->pids, b->n_pids);
                 fprintf(f, ",\"close_wait\":%u,\"oldest_age_s\":%.3f}", b->close_wait, usec_to_sec(b->oldest_age_usec));
         }
@@ -116,7 +133,7 @@ int render_json(FILE *f, const struct report *r, const struct render_scan *scan)
                 fputs(i > 0 ? ",{" : "{", f);
                 fputs(t->server ? "\"local\":" : "\"remote\":", f);
                 json_put_addr(f, &t->addr);
-                fputc(',', f);
+                fprintf(f, ",\"netns\":%llu,", (unsigned long long) t->netns);
                 json_put_owner(f, t->info, t->pids, t->n_pids);
                 fprintf(f, ",\"count\":%u,\"oldest_age_s\":%.3f}", t->count, usec_to_sec(t->oldest_age_usec));
         }
@@ -133,8 +150,10 @@ int render_json(FILE *f, const struct report *r, const struct render_scan *scan)
                         p->proc_entries, p->pids_walked, p->links_read, p->vanished, p->denied, p->unreadable,
                         p->unresolved);
         }
-        fprintf(f, ",\"netlink_duplicates\":%lu,\"netlink_malformed\":%lu}}\n", scan->diag_duplicates,
+        fprintf(f, ",\"netlink_duplicates\":%lu,\"netlink_malformed\":%lu", scan->diag_duplicates,
                 scan->diag_malformed);
+        fprintf(f, ",\"netns_own\":%llu,\"netns_watched\":%lu,\"netns_failed\":%lu}}\n",
+                (unsigned long long) scan->netns_own, scan->netns_watched, scan->netns_failed);
 
         return render_finish(f);
 }
@@ -191,6 +210,29 @@ static void table_put_peers(FILE *f, const struct report_proc *p) {
         free(g);
 }
 
+/* "host" for the daemon's own network namespace, else its inode. */
+static const char *format_netns(uint64_t netns, const struct render_scan *scan, char *buf, size_t size) {
+        if (netns == 0)
+                snprintf(buf, size, "-");
+        else if (netns == scan->netns_own)
+                snprintf(buf, size, "host");
+        else
+                snprintf(buf, size, "%llu", (unsigned long long) netns);
+        return buf;
+}
+
+/* The container id as "docker ps" shows it (12 digits), else "pod:" and the pod uid's first
+ * group, else "-". */
+static const char *format_container(const struct proc_info *info, char *buf, size_t size) {
+        if (info && info->container)
+                snprintf(buf, size, "%.12s", info->container);
+        else if (info && info->pod)
+                snprintf(buf, size, "pod:%.8s", info->pod);
+        else
+                snprintf(buf, size, "-");
+        return buf;
+}
+
 static void format_pid(const struct proc_info *info, char *buf, size_t size) {
         if (info)
                 snprintf(buf, size, "%d", (int) info->pid);
@@ -208,19 +250,20 @@ int render_table(FILE *f, const struct report *r, const struct render_scan *scan
 
         if (r->n_procs > 0) {
                 fprintf(f, "\nCLOSE_WAIT sockets held by processes (ages are lower bounds):\n");
-                fprintf(f, "%8s %-10s %-16s %-24s %6s %6s %8s %13s  %s\n", "PID", "USER", "COMM", "UNIT", "COUNT",
-                        "UNREAD", "OLDEST", "FDS/LIMIT", "TOP PEERS");
+                fprintf(f, "%8s %-10s %-16s %-24s %-10s %-12s %6s %6s %8s %13s  %s\n", "PID", "USER", "COMM", "UNIT",
+                        "NETNS", "CONTAINER", "COUNT", "UNREAD", "OLDEST", "FDS/LIMIT", "TOP PEERS");
                 for (size_t i = 0; i < r->n_procs; i++) {
                         const struct report_proc *p = &r->procs[i];
-                        char fds[32];
+                        char fds[32], ns[24], ct[24];
 
                         if (p->info->fd_limit >= 0)
                                 snprintf(fds, sizeof(fds), "%u/%lld", p->info->open_fds, (long long) p->info->fd_limit);
                         else
                                 snprintf(fds, sizeof(fds), "%u/unlimited", p->info->open_fds);
-                        fprintf(f, "%8d %-10s %-16s %-24s %6u %6u %8s %13s  ", (int) p->info->pid,
+                        fprintf(f, "%8d %-10s %-16s %-24s %-10s %-12s %6u %6u %8s %13s  ", (int) p->info->pid,
                                 format_user(p->info->uid, user, sizeof(user)), p->info->comm,
-                                p->info->unit ? p->info->unit : "-", p->close_wait, p->unread,
+                                p->info->unit ? p->info->unit : "-", format_netns(p->info->netns, scan, ns, sizeof(ns)),
+                                format_container(p->info, ct, sizeof(ct)), p->close_wait, p->unread,
                                 format_age(p->oldest_age_usec, age, sizeof(age)), fds);
                         table_put_peers(f, p);
                         fputc('\n', f);
@@ -233,28 +276,33 @@ int render_table(FILE *f, const struct report *r, const struct render_scan *scan
 
         if (r->n_backlogs > 0) {
                 fprintf(f, "\nAccept backlog: connections closed by the peer before accept():\n");
-                fprintf(f, "%-48s %8s %-16s %6s %8s\n", "LISTENER", "PID", "COMM", "COUNT", "OLDEST");
+                fprintf(f, "%-48s %-10s %8s %-16s %-12s %6s %8s\n", "LISTENER", "NETNS", "PID", "COMM", "CONTAINER",
+                        "COUNT", "OLDEST");
                 for (size_t i = 0; i < r->n_backlogs; i++) {
                         const struct report_backlog *b = &r->backlogs[i];
-                        char addr[DIAG_ADDR_STRLEN], pid[16];
+                        char addr[DIAG_ADDR_STRLEN], pid[16], ns[24], ct[24];
 
                         format_pid(b->info, pid, sizeof(pid));
-                        fprintf(f, "%-48s %8s %-16s %6u %8s\n", diag_addr_format(&b->local, addr, sizeof(addr)), pid,
-                                b->info ? b->info->comm : "-", b->close_wait,
+                        fprintf(f, "%-48s %-10s %8s %-16s %-12s %6u %8s\n",
+                                diag_addr_format(&b->local, addr, sizeof(addr)),
+                                format_netns(b->netns, scan, ns, sizeof(ns)), pid, b->info ? b->info->comm : "-",
+                                format_container(b->info, ct, sizeof(ct)), b->close_wait,
                                 format_age(b->oldest_age_usec, age, sizeof(age)));
                 }
         }
 
         if (r->n_tw > 0) {
                 fprintf(f, "\nTIME_WAIT groups (server side by listener, client side by destination):\n");
-                fprintf(f, "%-6s %-48s %8s %-16s %6s %8s\n", "SIDE", "ADDRESS", "PID", "COMM", "COUNT", "OLDEST");
+                fprintf(f, "%-6s %-48s %-10s %8s %-16s %6s %8s\n", "SIDE", "ADDRESS", "NETNS", "PID", "COMM", "COUNT",
+                        "OLDEST");
                 for (size_t i = 0; i < r->n_tw && i < TABLE_MAX_TIME_WAIT; i++) {
                         const struct report_tw *t = &r->tw[i];
-                        char addr[DIAG_ADDR_STRLEN], pid[16];
+                        char addr[DIAG_ADDR_STRLEN], pid[16], ns[24];
 
                         format_pid(t->info, pid, sizeof(pid));
-                        fprintf(f, "%-6s %-48s %8s %-16s %6u %8s\n", t->server ? "server" : "client",
-                                diag_addr_format(&t->addr, addr, sizeof(addr)), pid, t->info ? t->info->comm : "-",
+                        fprintf(f, "%-6s %-48s %-10s %8s %-16s %6u %8s\n", t->server ? "server" : "client",
+                                diag_addr_format(&t->addr, addr, sizeof(addr)),
+                                format_netns(t->netns, scan, ns, sizeof(ns)), pid, t->info ? t->info->comm : "-",
                                 t->count, format_age(t->oldest_age_usec, age, sizeof(age)));
                 }
                 if (r->n_tw > TABLE_MAX_TIME_WAIT) {
@@ -268,6 +316,9 @@ int render_table(FILE *f, const struct report *r, const struct render_scan *scan
         }
 
         fprintf(f, "\nScan took %.1f ms", usec_to_sec(scan->duration_usec) * 1000.0);
+        fprintf(f, "; %lu network namespace%s watched", scan->netns_watched, scan->netns_watched == 1 ? "" : "s");
+        if (scan->netns_failed > 0)
+                fprintf(f, " (%lu could not be entered)", scan->netns_failed);
         if (scan->proc)
                 fprintf(f, "; /proc: %lu entries read, %lu processes vanished, %lu denied", scan->proc->proc_entries,
                         scan->proc->vanished, scan->proc->denied);

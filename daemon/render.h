@@ -14,6 +14,7 @@ struct render_scan {
         const struct procmap_stats *proc;
         unsigned long diag_duplicates;
         unsigned long diag_malformed;
+        uint64_t netns_own;          /* the daemon's own network namespace: "host" in the table */
         unsigned long netns_watched; /* network namespaces dumped (the own one included) */
         unsigned long netns_failed;  /* namespaces found but not dumped (not entered, dump failed) */
 };
