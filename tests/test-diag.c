@@ -866,6 +866,46 @@ static void test_set_cookie_zero(void **state) {
         diag_set_done(&set);
 }
 
+/* One cookie in two network namespaces is two sockets (cookies were counted per namespace before
+ * Linux 5.10); a dump stamps the set's namespace on what it adds. */
+static void test_set_netns(void **state) {
+        struct nlbuf *b = nlbuf_new();
+        struct diag_set set = {};
+        struct diag_sock s = { .cookie = 7 };
+
+        (void) state;
+        for (size_t i = 0; i < MANY; i++) {
+                s.cookie = many_cookie(i);
+                s.netns = 1;
+                assert_int_equal(diag_set_add(&set, &s), 1);
+                s.netns = 2;
+                assert_int_equal(diag_set_add(&set, &s), 1);
+                assert_int_equal(diag_set_add(&set, &s), 0);
+        }
+        assert_int_equal(set.n, 2 * MANY);
+        assert_int_equal(set.duplicates, MANY);
+        for (size_t i = 0; i < MANY; i++) {
+                assert_ptr_equal(diag_set_find(&set, 1, many_cookie(i)), &set.socks[2 * i]);
+                assert_ptr_equal(diag_set_find(&set, 2, many_cookie(i)), &set.socks[2 * i + 1]);
+                assert_null(diag_set_find(&set, 3, many_cookie(i)));
+        }
+
+        diag_set_clear(&set);
+        assert_int_equal(set.netns, 0);
+        buf_sock_cookie(b, 1);
+        buf_done(b, SEQ, 0, 0);
+        set.netns = 4026532000;
+        assert_int_equal(diag_parse_buffer(b->data, b->len, SEQ, PORTID, &set), 0);
+        set.netns = 4026532001;
+        assert_int_equal(diag_parse_buffer(b->data, b->len, SEQ, PORTID, &set), 0);
+        assert_int_equal(set.n, 2);
+        assert_int_equal(set.socks[0].netns, 4026532000);
+        assert_int_equal(set.socks[1].netns, 4026532001);
+        assert_int_equal(set.socks[0].cookie, set.socks[1].cookie);
+        diag_set_done(&set);
+        free(b);
+}
+
 static void test_set_zeroed(void **state) {
         struct diag_set set = {};
 
@@ -1162,6 +1202,7 @@ int main(void) {
                 cmocka_unit_test(test_buffer_corrupted),
                 cmocka_unit_test(test_set_growth),
                 cmocka_unit_test(test_set_cookie_zero),
+                cmocka_unit_test(test_set_netns),
                 cmocka_unit_test(test_set_zeroed),
                 cmocka_unit_test(test_addr_format),
                 cmocka_unit_test(test_addr_format_truncated),

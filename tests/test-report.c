@@ -72,6 +72,7 @@ static void add_sock(struct diag_set *set, uint8_t state, uint32_t inode, const 
                      const char *rip, uint16_t rport, uint32_t rqueue, uint32_t expires_ms) {
         struct diag_sock s = {
                 .cookie = next_cookie++,
+                .netns = set->netns, /* as a dump stamps it */
                 .local = test_addr(lip, lport),
                 .remote = test_addr(rip, rport),
                 .state = state,
@@ -374,6 +375,83 @@ static void test_time_wait_groups(void **state) {
         diag_set_done(&set);
 }
 
+static const struct report_backlog *backlog_in(const struct report *r, uint64_t netns) {
+        for (size_t i = 0; i < r->n_backlogs; i++)
+                if (r->backlogs[i].netns == netns)
+                        return &r->backlogs[i];
+        return NULL;
+}
+
+static const struct report_tw *tw_in(const struct report *r, uint64_t netns, bool server, uint16_t port) {
+        for (size_t i = 0; i < r->n_tw; i++)
+                if (r->tw[i].netns == netns && r->tw[i].server == server && r->tw[i].addr.port == port)
+                        return &r->tw[i];
+        return NULL;
+}
+
+/* Every container may listen on 0.0.0.0:80: a listener serves only the connections of its own
+ * network namespace, and groups of different namespaces are never merged. */
+static void test_namespaces(void **state) {
+        struct diag_set set = {};
+        struct fake_hold holds[] = { { 900, { 77 }, 1 }, { 901, { 78 }, 1 } };
+        struct fake_owners fo = { .holds = holds, .n_holds = ELEMENTSOF(holds) };
+        const struct report_backlog *b;
+        const struct report_tw *t;
+        struct report r;
+
+        (void) state;
+        fake_add_proc(&fo, 77, "web-a");
+        fake_add_proc(&fo, 78, "web-c");
+        set.netns = 1; /* a listener, its backlog and server TIME_WAIT; a client TIME_WAIT */
+        add_sock(&set, TCP_LISTEN, 900, "0.0.0.0", 80, "0.0.0.0", 0, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "10.0.0.1", 80, "10.0.0.9", 40000, 0, 0);
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 80, "10.0.0.9", 40001, 0, 50000);
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 33000, "10.0.0.9", 5432, 0, 50000);
+        set.netns = 2; /* the same addresses, no listener */
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "10.0.0.1", 80, "10.0.0.9", 40000, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "10.0.0.1", 80, "10.0.0.9", 40002, 0, 0);
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 80, "10.0.0.9", 40001, 0, 50000);
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 33000, "10.0.0.9", 5432, 0, 50000);
+        add_sock(&set, TCP_TIME_WAIT, 0, "10.0.0.1", 33001, "10.0.0.9", 5432, 0, 50000);
+        set.netns = 3; /* another listener on the same address */
+        add_sock(&set, TCP_LISTEN, 901, "0.0.0.0", 80, "0.0.0.0", 0, 0, 0);
+        add_sock(&set, TCP_CLOSE_WAIT, 0, "10.0.0.1", 80, "10.0.0.9", 40000, 0, 0);
+        build(&set, &fo, NULL, &r);
+
+        assert_int_equal(r.total_accept_backlog, 4);
+        assert_int_equal(r.n_backlogs, 3);
+        b = backlog_in(&r, 1);
+        assert_non_null(b);
+        assert_non_null(b->info);
+        assert_int_equal(b->info->pid, 77);
+        assert_int_equal(b->close_wait, 1);
+        b = backlog_in(&r, 2);
+        assert_non_null(b);
+        assert_null(b->info); /* not web-a's nor web-c's: no listener in its namespace */
+        assert_int_equal(b->close_wait, 2);
+        b = backlog_in(&r, 3);
+        assert_non_null(b);
+        assert_non_null(b->info);
+        assert_int_equal(b->info->pid, 78);
+
+        assert_int_equal(r.total_time_wait, 5);
+        assert_int_equal(r.n_tw, 4);
+        t = tw_in(&r, 1, true, 80);
+        assert_non_null(t);
+        assert_int_equal(t->info->pid, 77);
+        t = tw_in(&r, 1, false, 5432);
+        assert_non_null(t);
+        assert_int_equal(t->count, 1);
+        t = tw_in(&r, 2, false, 40001); /* no listener: by destination */
+        assert_non_null(t);
+        assert_null(t->info);
+        t = tw_in(&r, 2, false, 5432);
+        assert_non_null(t);
+        assert_int_equal(t->count, 2);
+        report_done(&r);
+        diag_set_done(&set);
+}
+
 /* A TIME_WAIT socket on a listener's port but another local address was a client's socket bound
  * to that port: the listener did not make it, so it is grouped by destination. */
 static void test_time_wait_other_address(void **state) {
@@ -573,6 +651,7 @@ int main(void) {
                 cmocka_unit_test(test_time_wait_other_address),
                 cmocka_unit_test(test_v4_mapped_peers_merge),
                 cmocka_unit_test(test_listener_owner_not_pid1),
+                cmocka_unit_test(test_namespaces),
                 cmocka_unit_test(test_reuseport_prefers_queue),
                 cmocka_unit_test(test_missing_info),
                 cmocka_unit_test(test_ordering),
