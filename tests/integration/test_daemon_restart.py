@@ -53,7 +53,7 @@ def main():
     t.check(os.path.isfile(state), "the state file is written on exit", state, os.listdir(d1.state_dir))
     with open(state) as f:
         content = f.read()
-    t.check(content.startswith("closewaitd-state 2\n") and
+    t.check(content.startswith("closewaitd-state 3\n") and
             re.search(r"\nend [0-9a-f]{16}\n\Z", content) is not None,
             "the state file is complete (magic ... end CHECKSUM)", None, content[:200])
     t.check_eq([n for n in os.listdir(d1.state_dir) if n != "state"], [],
@@ -83,9 +83,9 @@ def main():
     # Another boot's or a corrupt state file: a message, and the daemon runs.
     with open("/proc/sys/kernel/random/boot_id") as f:
         boot = f.read().strip().replace("-", "")
-    for content, words in ((with_sum("closewaitd-state 2\nboot 00000000000000000000000000000000\ncount 0\n"),
+    for content, words in ((with_sum("closewaitd-state 3\nboot 00000000000000000000000000000000\ncount 0\n"),
                             "another boot"),
-                           ("closewaitd-state 2\nboot %s\ncount 5\n12" % boot, "corrupt")):
+                           ("closewaitd-state 3\nboot %s\ncount 5\n12" % boot, "corrupt")):
         with open(state, "w") as f:
             f.write(content)
         n3 = dt.Notify()

@@ -27,7 +27,7 @@ import cwtest as t
 import daemontest as dt
 
 N = 5
-MAGIC = b"closewaitd-state 2\n"
+MAGIC = b"closewaitd-state 3\n"
 WARN = re.compile(r"state.*(truncated|corrupt)|(truncated|corrupt).*state", re.I)
 
 
@@ -48,8 +48,8 @@ def check_valid(data, what):
     t.check(m is not None, what + ": a count line", "count N", lines[2])
     entries = lines[3:-2]
     t.check_eq(len(entries), int(m.group(1)), what + ": as many entries as the count says")
-    bad = [l for l in entries if not re.fullmatch(r"[0-9a-f]+ \d+", l)]
-    t.check_eq(bad, [], what + ": every entry is 'COOKIE FIRST_SEEN'")
+    bad = [l for l in entries if not re.fullmatch(r"[0-9a-f]+ \d+ \d+", l)]
+    t.check_eq(bad, [], what + ": every entry is 'COOKIE NETNS FIRST_SEEN'")
     return len(entries)
 
 
@@ -81,7 +81,7 @@ def damages(good):
     # leading digit of a first-seen time turns it into another digit: accepted as it is, the
     # socket would be dated up to 10^k us off (older than it is, for a smaller digit), and ages
     # must never be larger than the truth.
-    first_seen = mid + lines[3 + n_entries // 2].index(b" ") + 1
+    first_seen = mid + lines[3 + n_entries // 2].rindex(b" ") + 1
     out.append(("first-seen digit flipped", flip(first_seen, 0x01)))
     return out
 
