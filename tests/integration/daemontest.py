@@ -146,8 +146,10 @@ def private_journal(catalog=False, start=True, net=False):
     Journal, its journald started unless start is False (then there is no journal socket until
     Journal.start()). With catalog, closewaitd's catalog is installed into a writable copy of the
     catalog directory so that `journalctl -x` explains the entries. With net, the test also gets
-    a network namespace of its own (loopback up): the daemon sees no socket of the host, only the
-    test's, and every one of those has an owner in the test's PID namespace."""
+    a network namespace of its own (loopback up) and an empty /run/netns: the daemon, which
+    watches every network namespace it finds (through /proc, private to the test, and
+    /run/netns), sees no socket of the host, only the test's, and every one of those has an owner
+    in the test's PID namespace."""
     t.need_root()
     if not os.access(JOURNALD, os.X_OK):
         raise t.Skip("%s is missing (apt install systemd)" % JOURNALD)
@@ -159,6 +161,8 @@ def private_journal(catalog=False, start=True, net=False):
         if p.returncode != 0:
             raise t.Skip("cannot bring up loopback in the private network namespace (%s)"
                          % p.stdout.decode("utf-8", "replace").strip())
+        os.makedirs("/run/netns", exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/run/netns"], check=True)
     for d in _JOURNAL_DIRS:
         os.makedirs(d, exist_ok=True)
         p = subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", d],
