@@ -16,6 +16,7 @@ struct daemon {
         struct netns_set *netns; /* a diag socket in each network namespace watched */
         bool enter_netns;        /* watch the other namespaces too, not only the own one */
         struct netns_stats netns_stats;
+        unsigned long netns_dumped;      /* namespaces dumped by the last scan */
         unsigned long netns_dump_failed; /* namespaces whose dump failed in the last scan */
         struct procmap *procmap;
         struct tracker *tracker;
@@ -158,6 +159,7 @@ static int dump_namespaces(struct daemon *d) {
 
         d->netns_stats = (struct netns_stats){};
         d->netns_dump_failed = 0;
+        d->netns_dumped = 0;
         r = netns_refresh(d->netns, d->enter_netns, &d->netns_stats);
         if (r < 0)
                 return r;
@@ -183,7 +185,8 @@ static int dump_namespaces(struct daemon *d) {
                                 return r;
                         e->error = r;
                         d->netns_dump_failed++;
-                }
+                } else
+                        d->netns_dumped++;
         }
         return 0;
 }
@@ -236,7 +239,7 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
         ret_scan->diag_duplicates = d->socks.duplicates;
         ret_scan->diag_malformed = d->socks.malformed;
         ret_scan->netns_own = netns_own(d->netns);
-        ret_scan->netns_watched = d->netns_stats.found - d->netns_stats.failed - d->netns_dump_failed;
+        ret_scan->netns_watched = d->netns_dumped;
         ret_scan->netns_failed = d->netns_stats.failed + d->netns_dump_failed;
         d->last_scan = *ret_scan;
         d->report_valid = true;

@@ -4,7 +4,15 @@
  * /run/netns), sorts them by inode, and lays the entries of the last refresh over them: a
  * namespace still found keeps its socket, a new one is entered, one not found is closed. The
  * candidates carry how to reach the namespace (a pid or a name) only for the refresh that found
- * them: a pid may be gone by the next. */
+ * them: a pid may be gone by the next.
+ *
+ * Reading a process's namespace (stat of /proc/PID/ns/net, ~3 us: a ptrace access check and a
+ * path walk into nsfs) for every process at every scan would double the cost of an idle scan, so
+ * the namespace of each pid is remembered: a refresh lists /proc (~0.5 us a pid) and reads the
+ * namespace of the pids it has not seen before, and of every pid at every NETNS_FULL_EVERY-th
+ * refresh. A process that moves to another namespace after it was first seen (setns(),
+ * unshare()) or a pid reused between two scans is thus seen in its new namespace within that many
+ * scans; a namespace only such a process lives in is found that late. */
 #define _GNU_SOURCE 1 /* setns(), CLONE_NEWNET */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +29,15 @@
 
 #include "netns.h"
 #include "util.h"
+
+/* Every this many refreshes, the namespace of every process is read again. */
+#define NETNS_FULL_EVERY 16
+
+/* The namespace a pid was in when it was last read. */
+struct pid_ns {
+        pid_t pid;
+        uint64_t ino;
+};
 
 /* A namespace found by this refresh, and one way to open it. */
 struct candidate {
@@ -42,6 +59,12 @@ struct netns_set {
         size_t n_cands, cap_cands;
         char *names; /* the /run/netns names of this refresh, NUL-separated */
         size_t len_names, cap_names;
+        struct pid_ns *known; /* the last refresh's processes, by pid */
+        size_t n_known, cap_known;
+        struct pid_ns *next_known; /* this refresh's, swapped with known at its end */
+        size_t n_next_known, cap_next_known;
+        unsigned long refreshes;
+        bool full; /* read every process's namespace at the next refresh */
 };
 
 int netns_can_enter(void) {
@@ -103,6 +126,8 @@ struct netns_set *netns_set_free(struct netns_set *s) {
         free(s->spare);
         free(s->cands);
         free(s->names);
+        free(s->known);
+        free(s->next_known);
         free(s);
         return NULL;
 }
@@ -151,10 +176,25 @@ static bool parse_pid(const char *name, pid_t *ret) {
         return true;
 }
 
+static int pid_ns_compare(const void *a, const void *b) {
+        const struct pid_ns *x = a, *y = b;
+
+        return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* The namespace of pid as the last refresh read it, or 0. */
+static uint64_t known_ino(const struct netns_set *s, pid_t pid) {
+        struct pid_ns key = { .pid = pid };
+        const struct pid_ns *k = bsearch(&key, s->known, s->n_known, sizeof(*s->known), pid_ns_compare);
+
+        return k ? k->ino : 0;
+}
+
 /* Every process's namespace. Threads may sit in other namespaces than their process (setns() is
  * per thread); a thread's own namespace is found only through a process living in it. */
-static int find_in_proc(struct netns_set *s, struct netns_stats *stats) {
+static int find_in_proc(struct netns_set *s, bool full, struct netns_stats *stats) {
         struct dirent *de;
+        bool sorted = true;
         DIR *dir;
         int fd, r = 0;
 
@@ -170,26 +210,54 @@ static int find_in_proc(struct netns_set *s, struct netns_stats *stats) {
         while ((errno = 0, de = readdir(dir))) {
                 char path[32];
                 struct stat st;
+                uint64_t ino;
                 pid_t pid;
 
                 if (!parse_pid(de->d_name, &pid))
                         continue;
-                snprintf(path, sizeof(path), "%d/ns/net", (int) pid);
-                if (fstatat(s->proc_fd, path, &st, 0) < 0) {
-                        if (errno == EACCES || errno == EPERM)
-                                stats->denied++;
-                        else /* ENOENT, ESRCH: gone; a kernel thread has no ns files to read */
-                                stats->vanished++;
-                        continue;
+                ino = full ? 0 : known_ino(s, pid);
+                if (ino == 0) {
+                        snprintf(path, sizeof(path), "%d/ns/net", (int) pid);
+                        if (fstatat(s->proc_fd, path, &st, 0) < 0) {
+                                if (errno == EACCES || errno == EPERM)
+                                        stats->denied++;
+                                else /* ENOENT, ESRCH: gone */
+                                        stats->vanished++;
+                                continue;
+                        }
+                        ino = st.st_ino;
                 }
-                r = candidate_push(s, st.st_ino, pid, NULL);
+                r = array_reserve((void **) &s->next_known, &s->cap_next_known, s->n_next_known + 1,
+                                  sizeof(*s->next_known));
+                if (r < 0)
+                        break;
+                if (s->n_next_known > 0 && s->next_known[s->n_next_known - 1].pid >= pid)
+                        sorted = false;
+                s->next_known[s->n_next_known++] = (struct pid_ns){ .pid = pid, .ino = ino };
+                r = candidate_push(s, ino, pid, NULL);
                 if (r < 0)
                         break;
         }
         if (r == 0 && errno != 0)
                 r = -errno;
         closedir(dir);
-        return r;
+        if (r < 0)
+                return r;
+        /* /proc lists pids in ascending order; sorted anyway should it not. */
+        if (!sorted)
+                qsort(s->next_known, s->n_next_known, sizeof(*s->next_known), pid_ns_compare);
+        {
+                struct pid_ns *swap = s->known;
+                size_t cap = s->cap_known;
+
+                s->known = s->next_known;
+                s->n_known = s->n_next_known;
+                s->cap_known = s->cap_next_known;
+                s->next_known = swap;
+                s->cap_next_known = cap;
+                s->n_next_known = 0;
+        }
+        return 0;
 }
 
 /* The namespaces kept by name (ip netns add), which may have no process in them. Only nsfs files
@@ -314,7 +382,12 @@ int netns_refresh(struct netns_set *s, bool enter_others, struct netns_stats *st
         s->n_cands = 0;
         s->len_names = 0;
         if (enter_others) {
-                r = find_in_proc(s, stats);
+                bool full = s->full || s->refreshes % NETNS_FULL_EVERY == 0;
+
+                s->refreshes++;
+                s->full = false;
+                s->n_next_known = 0;
+                r = find_in_proc(s, full, stats);
                 if (r >= 0)
                         r = find_in_run(s);
                 if (r < 0)
@@ -347,7 +420,9 @@ int netns_refresh(struct netns_set *s, bool enter_others, struct netns_stats *st
                         if (next[n_next].error == -ENOMEM) {
                                 r = -ENOMEM;
                                 next[n_next].error = 0;
-                        } else if (next[n_next].error < 0)
+                        } else if (next[n_next].error == -ESTALE)
+                                s->full = true; /* a remembered pid moved on: read them all again */
+                        else if (next[n_next].error < 0)
                                 stats->failed++;
                         else
                                 stats->opened++;

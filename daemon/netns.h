@@ -21,7 +21,9 @@ struct netns_entry {
         uint64_t ino;
         bool own;          /* the daemon's own namespace */
         struct diag *diag; /* NULL: not open (not entered yet, or closed after a failed dump) */
-        int error;         /* the last failure to enter or open it (-errno), 0 when none */
+        int error;         /* the last failure to enter or open it (-errno), 0 when none; -ESTALE:
+                            * the pid it was found through is in another namespace now (not a
+                            * failure: tried again, with every namespace read afresh, next time) */
 };
 
 /* What one netns_refresh() found and did. */
@@ -29,7 +31,8 @@ struct netns_stats {
         unsigned long found;    /* distinct namespaces, the own one included */
         unsigned long opened;   /* diag sockets opened in namespaces new to this call */
         unsigned long closed;   /* namespaces gone (no process, no name) whose socket was closed */
-        unsigned long failed;   /* namespaces that could not be entered (see netns_entry.error) */
+        unsigned long failed;   /* namespaces that could not be entered (see netns_entry.error;
+                                 * -ESTALE is not counted) */
         unsigned long denied;   /* processes whose /proc/PID/ns/net could not be read (EACCES) */
         unsigned long vanished; /* processes gone mid-walk */
 };
