@@ -295,11 +295,11 @@ void daemon_status(const struct daemon *d, char *buf, size_t size) {
                         oldest = r->procs[i].oldest_age_usec;
         n_active = policy_active(d->policy, active);
         snprintf(buf, size,
-                 "%u CLOSE_WAIT in %zu process%s (oldest %.0fs), %u unaccepted, %u TIME_WAIT; %zu alert%s "
-                 "active; scan %.1f ms, cpu %.1f ms, %lu /proc entries",
+                 "%u CLOSE_WAIT in %zu process%s (oldest %.0fs), %u unaccepted, %u TIME_WAIT in %lu network "
+                 "namespace%s; %zu alert%s active; scan %.1f ms, cpu %.1f ms, %lu /proc entries",
                  r->total_close_wait, r->n_procs, r->n_procs == 1 ? "" : "es", usec_to_sec(oldest),
-                 r->total_accept_backlog, r->total_time_wait, n_active, n_active == 1 ? "" : "s",
-                 (double) d->last_scan.duration_usec / (double) USEC_PER_MSEC,
+                 r->total_accept_backlog, r->total_time_wait, d->netns_dumped, d->netns_dumped == 1 ? "" : "s",
+                 n_active, n_active == 1 ? "" : "s", (double) d->last_scan.duration_usec / (double) USEC_PER_MSEC,
                  (double) d->last_scan.cpu_usec / (double) USEC_PER_MSEC, d->proc_stats.proc_entries);
 }
 
