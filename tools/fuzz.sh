@@ -17,7 +17,7 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
 fi
 
 dir=build-fuzz
-targets=(fuzz-diag fuzz-proc fuzz-conf fuzz-render)
+targets=(fuzz-diag fuzz-proc fuzz-conf fuzz-render fuzz-container)
 parallel=2
 
 tools/deps.sh || exit 1

@@ -2,9 +2,10 @@
  * time), limits (Max open files), status (Uid:), an fd link target, and comm. Each gets a copy of
  * exactly the input's length, not NUL-terminated, as a read() leaves it.
  *
- * The fifth file the issue names, /proc/PID/cgroup, is parsed by libsystemd (sd_pid_get_unit()
- * via the unit lookup procmap is given), not by closewaitd: there is no cgroup parser of ours to
- * fuzz. The unit name it returns is escaped like comm and exe; fuzz-render covers that escaping.
+ * The fifth file the issue names, /proc/PID/cgroup, is parsed twice: for the unit by libsystemd
+ * (sd_pid_get_unit() via the unit lookup procmap is given; the name it returns is escaped like
+ * comm and exe, and fuzz-render covers that escaping), and for the container by container.c,
+ * which fuzz-container covers.
  *
  * Properties: the parsers return 0 or -EBADMSG; a socket link that parses prints back as the
  * same bytes (the parser accepts exactly what the kernel writes); a limit is -1 (unlimited) or

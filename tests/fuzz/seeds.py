@@ -4,13 +4,14 @@
 Run once by hand when a target's input format changes; the build does not run it. Existing files
 of the same names are overwritten, other files (crash inputs saved as regression tests) are kept.
 
-    tests/fuzz/seeds.py diag proc conf render
+    tests/fuzz/seeds.py diag proc conf render container
 
 diag needs root on Linux: it makes LISTEN, CLOSE_WAIT (accepted and still queued), FIN_WAIT2 and
 TIME_WAIT sockets on loopback (IPv4 and IPv6), dumps them through NETLINK_SOCK_DIAG as closewaitd
 does (with and without INET_DIAG_INFO, per family and with the old both-families request), and
 saves the kernel's replies, then edits one of them into the hostile cases the decoder must refuse.
-proc reads this machine's /proc; conf uses config/closewaitd.conf and the cases of test-conf.c.
+proc reads this machine's /proc; conf uses config/closewaitd.conf and the cases of test-conf.c;
+container writes the cgroup layouts of test-container.c (a host's own cgroups hold no container).
 """
 
 import os
@@ -373,10 +374,97 @@ def seeds_render():
     write("render", "strings-only-all-bytes", b"\x00" * 5 + bytes(range(256)))
 
 
+# ---- container -----------------------------------------------------------------------------------
+
+def seeds_container():
+    id1 = "4f797c539e6c745de61a93ca3ff892358ecbcaccd8414d5db545c38428142970"
+    id2 = "9ec39b91f3d70e1beff50a308f77067065ea6be0d91a3378375056cd4422cf3d"
+    pod = "8b2bd0a8-5a3c-4c1e-9f1a-0d2c6e7f8a9b"
+    pod_ = pod.replace("-", "_")
+    static = "d41d8cd98f00b204e9800998ecf8427e"
+    burstable = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice" % pod_
+    besteffort = "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice" % pod_
+    user = "/user.slice/user-1000.slice/user@1000.service"
+
+    def v1(path):
+        """Every hierarchy of a cgroup v1 host, the ones runc's systemd driver leaves at the root,
+        and the hybrid "0::" line."""
+        return ("12:hugetlb:/\n11:pids:{0}\n10:net_cls,net_prio:/\n9:devices:{0}\n8:memory:{0}\n"
+                "7:cpuset:/\n6:blkio:{0}\n5:perf_event:/\n4:freezer:{0}\n3:rdma:/\n2:cpu,cpuacct:{0}\n"
+                "1:name=systemd:{0}\n0::/\n").format(path)
+
+    paths = {
+        "docker-systemd": "/system.slice/docker-%s.scope" % id1,
+        "docker-cgroupfs": "/docker/" + id1,
+        "docker-rootless": user + "/user.slice/docker-%s.scope" % id1,
+        "docker-in-docker": "/docker/%s/docker/%s" % (id1, id2),
+        "docker-systemd-inside": "/system.slice/docker-%s.scope/init.scope" % id1,
+        "docker-zombie-deleted": "/system.slice/docker-%s.scope (deleted)" % id1,
+        "docker-cgroupns-relative": "/../../system.slice/docker-%s.scope" % id1,
+        "cri-dockerd": burstable + "/docker-%s.scope" % id1,
+        "k8s-containerd-burstable": burstable + "/cri-containerd-%s.scope" % id1,
+        "k8s-containerd-besteffort": besteffort + "/cri-containerd-%s.scope" % id1,
+        "k8s-containerd-guaranteed": "/kubepods.slice/kubepods-pod%s.slice/cri-containerd-%s.scope" % (pod_, id1),
+        "k8s-static-pod": "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+                          "cri-containerd-%s.scope" % (static, id1),
+        "k8s-kind": "/system.slice/docker-%s.scope/kubelet.slice/kubelet-kubepods.slice/"
+                    "kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod%s.slice/"
+                    "cri-containerd-%s.scope" % (id1, pod_, id2),
+        "k8s-runc-cgroupfs-cri-systemd": "/kubepods-burstable-pod%s.slice:cri-containerd:%s" % (pod_, id1),
+        "k8s-cgroupfs-burstable": "/kubepods/burstable/pod%s/%s" % (pod, id1),
+        "k8s-cgroupfs-guaranteed": "/kubepods/pod%s/%s" % (pod, id1),
+        "k8s-cgroupfs-cgroup-root": "/kubelet/kubepods/besteffort/pod%s/%s" % (static, id1),
+        "k8s-pod-slice-only": besteffort,
+        "k8s-pod-dir-only": "/kubepods/burstable/pod" + pod,
+        "nerdctl-systemd": "/system.slice/nerdctl-%s.scope" % id1,
+        "ctr-cgroupfs": "/default/" + id1,
+        "crio-systemd": burstable + "/crio-%s.scope" % id1,
+        "crio-container-subcgroup": burstable + "/crio-%s.scope/container" % id1,
+        "crio-cgroupfs": "/kubepods/besteffort/pod%s/crio-%s" % (pod, id1),
+        "crio-conmon-pod": burstable + "/crio-conmon-%s.scope" % id1,
+        "crio-conmon-host": "/system.slice/crio-conmon-%s.scope" % id1,
+        "podman-root": "/machine.slice/libpod-%s.scope" % id1,
+        "podman-rootless": user + "/user.slice/libpod-%s.scope" % id1,
+        "podman-container-subcgroup": "/machine.slice/libpod-%s.scope/container" % id1,
+        "podman-pod": "/machine.slice/machine-libpod_pod_%s.slice/libpod-%s.scope" % (id2, id1),
+        "podman-cgroupfs": "/libpod_parent/libpod-" + id1,
+        "podman-split": "/system.slice/web.service/libpod-payload-" + id1,
+        "podman-conmon": "/machine.slice/libpod-conmon-%s.scope" % id1,
+        "host-service": "/system.slice/nginx.service",
+        "host-session": "/user.slice/user-1000.slice/session-3.scope",
+        "host-init": "/init.scope",
+        "bad-uppercase-id": "/docker/" + id1.upper(),
+        "bad-non-hex-id": "/docker/" + id1[:-3] + "g70",
+        "bad-id-65-digits": "/docker/" + id1 + "0",
+        "bad-pod-dashes-in-slice": "/kubepods.slice/kubepods-pod%s.slice" % pod,
+    }
+    for name, path in paths.items():
+        write("container", "v2-" + name, "0::%s\n" % path)
+    for name in ("docker-systemd", "docker-cgroupfs", "k8s-containerd-besteffort", "k8s-cgroupfs-burstable",
+                 "crio-cgroupfs", "podman-cgroupfs", "host-service"):
+        write("container", "v1-" + name, v1(paths[name]))
+    cases = {
+        "v1-container-beats-pod": "4:cpuset:/kubepods/pod%s\n3:net_cls:/docker/%s\n" % (pod, id1),
+        "v1-preferred-hierarchy": "5:net_cls:/docker/%s\n4:memory:/docker/%s\n" % (id1, id2),
+        "v1-colon-in-path": "1:name=systemd:/a:b/docker/%s\n" % id1,
+        "cut-in-id": "0::/docker/" + id1[:20],
+        "cut-after-good-line": "0::/docker/%s\n1:name=systemd:/docker/%s" % (id1, id2),
+        "nul-in-id": "0::/docker/%s\x00%s\n" % (id1[:30], id1[31:]),
+        "nul-in-other-line": "0::/sys\x00tem\n1:name=systemd:/docker/%s\n" % id1,
+        "crlf": "0::/docker/%s\r\n" % id1,
+        "damaged-lines": "x::/docker/%s\n0:/docker/%s\n0::docker/%s\n:name=systemd:/docker/%s\n0::\n"
+                         "0:: (deleted)\n" % (id1, id1, id1, id1),
+        "binary": b"\xff\xfe\x00\x01:\x80:/\xc3\x28\n\n\n0::////\n",
+    }
+    for name, text in cases.items():
+        write("container", name, text)
+
+
 def main():
-    targets = sys.argv[1:] or ["proc", "conf", "render"]
+    targets = sys.argv[1:] or ["proc", "conf", "render", "container"]
     for t in targets:
-        {"diag": seeds_diag, "proc": seeds_proc, "conf": seeds_conf, "render": seeds_render}[t]()
+        {"diag": seeds_diag, "proc": seeds_proc, "conf": seeds_conf, "render": seeds_render,
+         "container": seeds_container}[t]()
 
 
 if __name__ == "__main__":
