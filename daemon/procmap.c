@@ -38,6 +38,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "procmap.h"
 #include "strutil.h"
 #include "util.h"
@@ -1476,6 +1477,27 @@ static int pm_info_load(struct procmap *pm, struct pm_proc *p, uint64_t start, s
         snprintf(path, sizeof(path), "%d/ns/net", (int) p->pid);
         if (fstatat(pm->proc_fd, path, &st, 0) >= 0)
                 info->netns = st.st_ino;
+
+        /* The container and pod, from the cgroup path (4 KiB holds a cgroup v1 file of a dozen
+         * hierarchies; a line cut short is ignored by the parser). */
+        snprintf(path, sizeof(path), "%d/cgroup", (int) p->pid);
+        r = pm_read_file(pm->proc_fd, path, buf, sizeof(buf), &len, stats);
+        if (r >= 0) {
+                struct container_id c;
+
+                if (container_parse_cgroup(buf, len, &c) > 0) {
+                        if (c.id[0]) {
+                                info->container = strdup(c.id);
+                                if (!info->container)
+                                        goto fail;
+                        }
+                        if (c.pod[0]) {
+                                info->pod = strdup(c.pod);
+                                if (!info->pod)
+                                        goto fail;
+                        }
+                }
+        }
 
         if (pm->get_unit) {
                 char *unit = NULL;

@@ -457,6 +457,55 @@ static void test_single_holder(void **state) {
         procmap_free(pm);
 }
 
+/* Where a holder runs: its network namespace (the inode of PID/ns/net) and the container and pod
+ * its cgroup names; nothing for a process on the host or without those files. */
+static void test_container_and_netns(void **state) {
+        static const char id[] = "4a3f1c2b9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a";
+        struct fake *f = *state;
+        const uint32_t in[] = { 700, 701, 702 };
+        const struct proc_info *info;
+        struct procmap *pm;
+        struct stat st;
+        char path[PATH_MAX];
+
+        fake_proc(f, 10, "in-pod", 1);
+        fake_socket(f, 10, 3, 700);
+        snprintf(path, sizeof(path), "%s/10/ns", f->root);
+        assert_int_equal(mkdir(path, 0755), 0);
+        fake_write(f, "10/ns/net", "", 0);
+        snprintf(path, sizeof(path), "%s/10/ns/net", f->root);
+        assert_int_equal(stat(path, &st), 0);
+        fake_writef(f, "10/cgroup",
+                    "0::/kubepods.slice/kubepods-burstable.slice/"
+                    "kubepods-burstable-pod0f1e2d3c_4b5a_6978_8a9b_0c1d2e3f4a5b.slice/cri-containerd-%s.scope\n",
+                    id);
+        fake_proc(f, 11, "on-host", 1);
+        fake_socket(f, 11, 3, 701);
+        fake_writef(f, "11/cgroup", "0::/system.slice/nginx.service\n");
+        fake_proc(f, 12, "bare", 1); /* no cgroup, no ns files */
+        fake_socket(f, 12, 3, 702);
+
+        pm = fake_map(f, NULL);
+        assert_int_equal(procmap_resolve(pm, in, ELEMENTSOF(in), NULL), 0);
+        info = procmap_info(pm, 10);
+        assert_non_null(info);
+        assert_int_equal(info->netns, st.st_ino);
+        assert_non_null(info->container);
+        assert_string_equal(info->container, id);
+        assert_non_null(info->pod);
+        assert_string_equal(info->pod, "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b");
+        info = procmap_info(pm, 11);
+        assert_non_null(info);
+        assert_null(info->container);
+        assert_null(info->pod);
+        info = procmap_info(pm, 12);
+        assert_non_null(info);
+        assert_int_equal(info->netns, 0);
+        assert_null(info->container);
+        assert_null(info->pod);
+        procmap_free(pm);
+}
+
 static void test_shared_and_dup(void **state) {
         struct fake *f = *state;
         struct procmap_stats st = {};
@@ -1469,6 +1518,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_robust),
                 cmocka_unit_test(test_new_errors),
                 cmocka_unit_test_setup_teardown(test_single_holder, fake_setup, fake_teardown),
+                cmocka_unit_test_setup_teardown(test_container_and_netns, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(test_shared_and_dup, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(test_non_socket_links, fake_setup, fake_teardown),
                 cmocka_unit_test_setup_teardown(test_unresolved_and_empty, fake_setup, fake_teardown),
