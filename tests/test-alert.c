@@ -202,6 +202,49 @@ static void test_close_wait_raise_count(void **state) {
         assert_int_equal(e.n, 0);
 }
 
+/* A process in a container: its network namespace, container id and pod are fields, and the
+ * message names the container (12 digits, as docker ps does); from the snapshot once it is gone.
+ * A listener's alert carries the namespace of its sockets. */
+static void test_container_fields(void **state) {
+        static const char id[] = "4a3f1c2b9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a";
+        static const char pod[] = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+        struct cw_fixture f;
+        struct alert_entry e;
+
+        (void) state;
+        cw_setup(&f, POLICY_CLOSE_WAIT, POLICY_RAISE);
+        f.info.netns = 4026532999;
+        f.info.container = (char *) id;
+        f.info.pod = (char *) pod;
+        format(&f.ev, &e);
+        assert_field(&e, "CLOSEWAITD_NETNS", "4026532999");
+        assert_field(&e, "CLOSEWAITD_CONTAINER", id);
+        assert_field(&e, "CLOSEWAITD_POD", pod);
+        assert_message_has(&e, "(nginx.service, container 4a3f1c2b9d8e)");
+        alert_entry_done(&e);
+
+        /* Gone: the snapshot taken at raise still says where it ran. */
+        cw_setup(&f, POLICY_CLOSE_WAIT, POLICY_RESOLVE);
+        f.ev.proc = NULL;
+        f.subject.netns = 4026532998;
+        f.subject.container = NULL;
+        f.subject.pod = (char *) pod;
+        format(&f.ev, &e);
+        assert_field(&e, "CLOSEWAITD_NETNS", "4026532998");
+        assert_no_field(&e, "CLOSEWAITD_CONTAINER");
+        assert_field(&e, "CLOSEWAITD_POD", pod);
+        assert_message_has(&e, "pod 0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b");
+        alert_entry_done(&e);
+
+        /* On the host with nothing known: no such fields at all. */
+        cw_setup(&f, POLICY_CLOSE_WAIT, POLICY_RAISE);
+        format(&f.ev, &e);
+        assert_no_field(&e, "CLOSEWAITD_NETNS");
+        assert_no_field(&e, "CLOSEWAITD_CONTAINER");
+        assert_no_field(&e, "CLOSEWAITD_POD");
+        alert_entry_done(&e);
+}
+
 static void test_close_wait_raise_age(void **state) {
         struct cw_fixture f;
         struct alert_entry e;
@@ -444,6 +487,7 @@ static void test_accept_backlog(void **state) {
         struct policy_subject s = {
                 .kind = POLICY_ACCEPT_BACKLOG,
                 .pid = 99,
+                .netns = 4026531840,
                 .addr = test_addr("127.0.0.1", 8080),
                 .comm = (char *) "redis-server",
                 .exe = (char *) "/usr/bin/redis-server",
@@ -472,6 +516,7 @@ static void test_accept_backlog(void **state) {
         assert_field(&e, "CLOSEWAITD_THRESHOLD", "10");
         assert_field(&e, "CLOSEWAITD_OLDEST_AGE_S", "40.2");
         assert_field(&e, "CLOSEWAITD_PIDS", "99 100 101");
+        assert_field(&e, "CLOSEWAITD_NETNS", "4026531840");
         assert_no_field(&e, "CLOSEWAITD_REMOTE");
         assert_no_field(&e, "CLOSEWAITD_FDS");
         assert_no_field(&e, "CLOSEWAITD_TOP_PEERS");
@@ -1019,6 +1064,7 @@ static void test_journal_sink_down(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_close_wait_raise_count),
+                cmocka_unit_test(test_container_fields),
                 cmocka_unit_test(test_close_wait_raise_age),
                 cmocka_unit_test(test_close_wait_reading_wording),
                 cmocka_unit_test(test_close_wait_repeat),
