@@ -1152,6 +1152,48 @@ static void test_active_counts(void **state) {
         free(sc);
 }
 
+/* Two containers with a listener on 0.0.0.0:80 and a client-side TIME_WAIT pile to one address
+ * each: the network namespace is part of the key, so each gets its own alert, and one resolving
+ * leaves the other raised. */
+static void test_namespaces_apart(void **state) {
+        struct scene *sc = scene_new();
+        struct proc_info a = proc_info(2, 1, "web", NULL, NULL), b = proc_info(3, 1, "web", NULL, NULL);
+        unsigned counts[_POLICY_KIND_MAX];
+        struct policy *p;
+        struct conf c;
+        struct scan r;
+
+        (void) state;
+        conf_defaults(&c);
+        c.t.time_wait.hold_usec = 0;
+        assert_int_equal(policy_new(&p), 0);
+        scene_backlog(sc, test_addr("0.0.0.0", 80), &a, 30, 20 * USEC_PER_SEC, 0)->netns = 11;
+        scene_backlog(sc, test_addr("0.0.0.0", 80), &b, 30, 20 * USEC_PER_SEC, 0)->netns = 12;
+        scene_tw(sc, false, test_addr("10.0.0.9", 5432), NULL, 15000)->netns = 11;
+        scene_tw(sc, false, test_addr("10.0.0.9", 5432), NULL, 15000)->netns = 12;
+        r = scan(p, &c, sc, AT(0), 0);
+        assert_int_equal(r.n, 4);
+        assert_int_equal(policy_active(p, counts), 4);
+        assert_int_equal(counts[POLICY_ACCEPT_BACKLOG], 2);
+        assert_int_equal(counts[POLICY_TIME_WAIT], 2);
+        for (size_t i = 0; i < r.n; i++)
+                assert_true(r.ev[i].subject->netns == 11 || r.ev[i].subject->netns == 12);
+
+        /* The second namespace's listener drains: only its alert resolves. */
+        scene_reset(sc);
+        scene_backlog(sc, test_addr("0.0.0.0", 80), &a, 30, 20 * USEC_PER_SEC, 0)->netns = 11;
+        scene_tw(sc, false, test_addr("10.0.0.9", 5432), NULL, 15000)->netns = 11;
+        scene_tw(sc, false, test_addr("10.0.0.9", 5432), NULL, 15000)->netns = 12;
+        r = scan(p, &c, sc, AT(5), 0);
+        assert_int_equal(r.n, 1);
+        assert_int_equal(r.ev[0].type, POLICY_RESOLVE);
+        assert_int_equal(r.ev[0].subject->netns, 12);
+        assert_int_equal(r.ev[0].subject->kind, POLICY_ACCEPT_BACKLOG);
+        assert_int_equal(policy_active(p, counts), 3);
+        policy_free(p);
+        free(sc);
+}
+
 static void test_empty_and_free(void **state) {
         struct scene *sc = scene_new();
         struct policy *p;
@@ -1205,14 +1247,23 @@ static void test_names(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_scripts_close_wait), cmocka_unit_test(test_scripts_accept_backlog),
-                cmocka_unit_test(test_scripts_time_wait),  cmocka_unit_test(test_scripts_fd_pressure),
-                cmocka_unit_test(test_busy_client),        cmocka_unit_test(test_raise_fields_and_snapshot),
-                cmocka_unit_test(test_pid_reuse),          cmocka_unit_test(test_rules),
-                cmocka_unit_test(test_ignore_and_reload),  cmocka_unit_test(test_owner_rules),
-                cmocka_unit_test(test_storm_cap),          cmocka_unit_test(test_suppressed_state_does_not_advance),
-                cmocka_unit_test(test_ordering),           cmocka_unit_test(test_active_counts),
-                cmocka_unit_test(test_empty_and_free),     cmocka_unit_test(test_names),
+                cmocka_unit_test(test_scripts_close_wait),
+                cmocka_unit_test(test_scripts_accept_backlog),
+                cmocka_unit_test(test_scripts_time_wait),
+                cmocka_unit_test(test_scripts_fd_pressure),
+                cmocka_unit_test(test_busy_client),
+                cmocka_unit_test(test_raise_fields_and_snapshot),
+                cmocka_unit_test(test_pid_reuse),
+                cmocka_unit_test(test_rules),
+                cmocka_unit_test(test_ignore_and_reload),
+                cmocka_unit_test(test_owner_rules),
+                cmocka_unit_test(test_storm_cap),
+                cmocka_unit_test(test_suppressed_state_does_not_advance),
+                cmocka_unit_test(test_ordering),
+                cmocka_unit_test(test_active_counts),
+                cmocka_unit_test(test_namespaces_apart),
+                cmocka_unit_test(test_empty_and_free),
+                cmocka_unit_test(test_names),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
