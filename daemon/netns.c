@@ -422,6 +422,8 @@ int netns_refresh(struct netns_set *s, bool enter_others, struct netns_stats *st
                                 next[n_next].error = 0;
                         } else if (next[n_next].error == -ESTALE)
                                 s->full = true; /* a remembered pid moved on: read them all again */
+                        else if (next[n_next].error == -ENOENT || next[n_next].error == -ESRCH)
+                                stats->vanished++; /* it exited since the walk: not a failure */
                         else if (next[n_next].error < 0)
                                 stats->failed++;
                         else

@@ -23,7 +23,8 @@ struct netns_entry {
         struct diag *diag; /* NULL: not open (not entered yet, or closed after a failed dump) */
         int error;         /* the last failure to enter or open it (-errno), 0 when none; -ESTALE:
                             * the pid it was found through is in another namespace now (not a
-                            * failure: tried again, with every namespace read afresh, next time) */
+                            * failure: tried again, with every namespace read afresh, next time);
+                            * -ENOENT, -ESRCH: the process exited since the walk (not a failure) */
 };
 
 /* What one netns_refresh() found and did. */
@@ -32,9 +33,9 @@ struct netns_stats {
         unsigned long opened;   /* diag sockets opened in namespaces new to this call */
         unsigned long closed;   /* namespaces gone (no process, no name) whose socket was closed */
         unsigned long failed;   /* namespaces that could not be entered (see netns_entry.error;
-                                 * -ESTALE is not counted) */
+                                 * -ESTALE, -ENOENT and -ESRCH are not counted) */
         unsigned long denied;   /* processes whose /proc/PID/ns/net could not be read (EACCES) */
-        unsigned long vanished; /* processes gone mid-walk */
+        unsigned long vanished; /* processes gone mid-walk or before their namespace was entered */
 };
 
 struct netns_set;

@@ -210,6 +210,18 @@ static void table_put_peers(FILE *f, const struct report_proc *p) {
         free(g);
 }
 
+/* A unit in its 24 columns: a container's scope (docker-<64 hex>.scope) would push every column
+ * after it out of line; its id is in the CONTAINER column, and --json has the whole name. */
+static const char *format_unit(const char *unit, char *buf, size_t size) {
+        if (!unit)
+                snprintf(buf, size, "-");
+        else if (strlen(unit) > 24)
+                snprintf(buf, size, "%.21s...", unit);
+        else
+                snprintf(buf, size, "%s", unit);
+        return buf;
+}
+
 /* "host" for the daemon's own network namespace, else its inode. */
 static const char *format_netns(uint64_t netns, const struct render_scan *scan, char *buf, size_t size) {
         if (netns == 0)
@@ -254,7 +266,7 @@ int render_table(FILE *f, const struct report *r, const struct render_scan *scan
                         "NETNS", "CONTAINER", "COUNT", "UNREAD", "OLDEST", "FDS/LIMIT", "TOP PEERS");
                 for (size_t i = 0; i < r->n_procs; i++) {
                         const struct report_proc *p = &r->procs[i];
-                        char fds[32], ns[24], ct[24];
+                        char fds[32], ns[24], ct[24], unit[32];
 
                         if (p->info->fd_limit >= 0)
                                 snprintf(fds, sizeof(fds), "%u/%lld", p->info->open_fds, (long long) p->info->fd_limit);
@@ -262,7 +274,8 @@ int render_table(FILE *f, const struct report *r, const struct render_scan *scan
                                 snprintf(fds, sizeof(fds), "%u/unlimited", p->info->open_fds);
                         fprintf(f, "%8d %-10s %-16s %-24s %-10s %-12s %6u %6u %8s %13s  ", (int) p->info->pid,
                                 format_user(p->info->uid, user, sizeof(user)), p->info->comm,
-                                p->info->unit ? p->info->unit : "-", format_netns(p->info->netns, scan, ns, sizeof(ns)),
+                                format_unit(p->info->unit, unit, sizeof(unit)),
+                                format_netns(p->info->netns, scan, ns, sizeof(ns)),
                                 format_container(p->info, ct, sizeof(ct)), p->close_wait, p->unread,
                                 format_age(p->oldest_age_usec, age, sizeof(age)), fds);
                         table_put_peers(f, p);
