@@ -42,8 +42,8 @@ struct pid_ns {
 /* A namespace found by this refresh, and one way to open it. */
 struct candidate {
         uint64_t ino;
-        pid_t pid;        /* > 0: through /proc/PID/ns/net */
-        const char *name; /* else: /run/netns/NAME (in names) */
+        pid_t pid;   /* > 0: through /proc/PID/ns/net */
+        size_t name; /* else: /run/netns/NAME, NAME at this offset in names */
 };
 
 struct netns_set {
@@ -73,7 +73,7 @@ int netns_can_enter(void) {
 
         if (syscall(SYS_capget, &h, data) < 0)
                 return -errno;
-        return (data[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
+        return (int) ((data[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1u);
 }
 
 int netns_set_new(const char *proc_path, const char *run_netns_path, struct netns_set **ret) {
@@ -148,7 +148,7 @@ void netns_reset(struct netns_entry *e) {
         e->diag = diag_close(e->diag);
 }
 
-static int candidate_push(struct netns_set *s, uint64_t ino, pid_t pid, const char *name) {
+static int candidate_push(struct netns_set *s, uint64_t ino, pid_t pid, size_t name) {
         if (ino == s->own_ino)
                 return 0;
         /* Processes of one container come in runs: skip a repeat of the last one cheaply. */
@@ -234,7 +234,7 @@ static int find_in_proc(struct netns_set *s, bool full, struct netns_stats *stat
                 if (s->n_next_known > 0 && s->next_known[s->n_next_known - 1].pid >= pid)
                         sorted = false;
                 s->next_known[s->n_next_known++] = (struct pid_ns){ .pid = pid, .ino = ino };
-                r = candidate_push(s, ino, pid, NULL);
+                r = candidate_push(s, ino, pid, 0);
                 if (r < 0)
                         break;
         }
@@ -283,9 +283,8 @@ static int find_in_run(struct netns_set *s) {
                 r = array_reserve((void **) &s->names, &s->cap_names, s->len_names + len, 1);
                 if (r < 0)
                         break;
-                /* Offsets now, pointers once names stops moving (see netns_refresh()). */
                 memcpy(s->names + s->len_names, de->d_name, len);
-                r = candidate_push(s, st.st_ino, 0, (const char *) (uintptr_t) (s->len_names + 1));
+                r = candidate_push(s, st.st_ino, 0, s->len_names);
                 s->len_names += len;
                 if (r < 0)
                         break;
@@ -317,27 +316,41 @@ static void *enter_thread(void *userdata) {
         return NULL;
 }
 
+/* An fd of the namespace file c names, or -errno. */
+static int open_ns(const struct netns_set *s, const struct candidate *c) {
+        char path[32];
+        int dir, fd, r = 0;
+
+        if (c->pid > 0) {
+                snprintf(path, sizeof(path), "%d/ns/net", (int) c->pid);
+                fd = openat(s->proc_fd, path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                return fd;
+        }
+        dir = open(s->run_netns_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
+                return -errno;
+        fd = openat(dir, s->names + c->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                r = -errno;
+        close(dir);
+        if (r < 0)
+                return r; // cppcheck-suppress resourceLeak ; r < 0 only when openat() failed: no fd
+        return fd;
+}
+
 /* Open a diag socket inside the namespace c names. -ESTALE when the pid or name now leads to
  * another namespace (a pid reused since the walk): tried again at the next refresh. */
 static int enter(struct netns_set *s, const struct candidate *c, struct diag **ret) {
         struct enter_args a = { .r = -EIO };
-        char path[32];
         struct stat st;
         pthread_t t;
         int r;
 
-        if (c->pid > 0) {
-                snprintf(path, sizeof(path), "%d/ns/net", (int) c->pid);
-                a.ns_fd = openat(s->proc_fd, path, O_RDONLY | O_CLOEXEC);
-        } else {
-                int dir = open(s->run_netns_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-                a.ns_fd = dir < 0 ? -1 : openat(dir, c->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-                if (dir >= 0)
-                        close(dir);
-        }
+        a.ns_fd = open_ns(s, c);
         if (a.ns_fd < 0)
-                return -errno;
+                return a.ns_fd;
         if (fstat(a.ns_fd, &st) < 0 || st.st_ino != c->ino || st.st_dev != s->nsfs_dev) {
                 close(a.ns_fd);
                 return -ESTALE;
@@ -393,9 +406,6 @@ int netns_refresh(struct netns_set *s, bool enter_others, struct netns_stats *st
                 if (r < 0)
                         return r;
         }
-        for (size_t i = 0; i < s->n_cands; i++)
-                if (!s->cands[i].pid)
-                        s->cands[i].name = s->names + ((uintptr_t) s->cands[i].name - 1);
         qsort(s->cands, s->n_cands, sizeof(*s->cands), candidate_compare);
 
         r = array_reserve((void **) &s->spare, &s->cap_spare, s->n_cands + 1, sizeof(*s->spare));
@@ -424,6 +434,8 @@ int netns_refresh(struct netns_set *s, bool enter_others, struct netns_stats *st
                                 s->full = true; /* a remembered pid moved on: read them all again */
                         else if (next[n_next].error == -ENOENT || next[n_next].error == -ESRCH)
                                 stats->vanished++; /* it exited since the walk: not a failure */
+                        else if (next[n_next].error == -EINVAL)
+                                ; /* a /run/netns name bound to another kind of namespace: none of ours */
                         else if (next[n_next].error < 0)
                                 stats->failed++;
                         else

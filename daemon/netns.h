@@ -24,7 +24,8 @@ struct netns_entry {
         int error;         /* the last failure to enter or open it (-errno), 0 when none; -ESTALE:
                             * the pid it was found through is in another namespace now (not a
                             * failure: tried again, with every namespace read afresh, next time);
-                            * -ENOENT, -ESRCH: the process exited since the walk (not a failure) */
+                            * -ENOENT, -ESRCH: the process exited since the walk (not a failure);
+                            * -EINVAL: a /run/netns name of another kind of namespace (ignored) */
 };
 
 /* What one netns_refresh() found and did. */
@@ -33,7 +34,7 @@ struct netns_stats {
         unsigned long opened;   /* diag sockets opened in namespaces new to this call */
         unsigned long closed;   /* namespaces gone (no process, no name) whose socket was closed */
         unsigned long failed;   /* namespaces that could not be entered (see netns_entry.error;
-                                 * -ESTALE, -ENOENT and -ESRCH are not counted) */
+                                 * -ESTALE, -ENOENT, -ESRCH and -EINVAL are not counted) */
         unsigned long denied;   /* processes whose /proc/PID/ns/net could not be read (EACCES) */
         unsigned long vanished; /* processes gone mid-walk or before their namespace was entered */
 };
