@@ -5,8 +5,11 @@ two of them, and entering one from the test itself.
   * Netns(tag): `ip netns add cw<tag><pid>` with its loopback up; .ino is its inode (what
     /proc/PID/ns/net of a process inside shows with `stat -L -c %i`); deleted at cleanup.
   * Netns.entered(): a context in which the test's calling thread lives in the namespace (setns):
-    a Holder forked there lives in it, sockets made there belong to it, `ss` run there dumps it.
-    On the way out the thread goes back where it was; the sockets stay in the namespace.
+    sockets made there belong to it, `ss` run there dumps it. On the way out the thread goes back
+    where it was; the sockets stay in the namespace (and keep it alive).
+  * holder_in(ns, comm): a Holder that moved itself into the namespace. Not one forked inside
+    entered(): its channel to the test would be a unix socket of that namespace, held by the test,
+    keeping the namespace alive after the holder is gone.
   * veth(a, b): a veth pair with one end in each, A_ADDR in a and B_ADDR in b, so a client in b
     reaches a server in a and the server's CLOSE_WAIT sockets have no peer in their namespace.
   * private_run_netns(): for the daemon tests, which run in a mount namespace of their own
@@ -45,6 +48,29 @@ def setns(fd):
 def ns_ino(pid="self"):
     """The inode of a process's network namespace, as `stat -L -c %i /proc/PID/ns/net` prints."""
     return os.stat("/proc/%s/ns/net" % pid).st_ino
+
+
+def _h_setns(st, path):
+    """Holder command: move the holder into the network namespace at path; returns its inode."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        setns(fd)
+    finally:
+        os.close(fd)
+    return ns_ino()
+
+
+# Holders are forked from the test: a command registered here before the first one is forked
+# is one they all know.
+t._HANDLERS.setdefault("setns", _h_setns)
+
+
+def holder_in(netns, comm):
+    """A Holder living in netns (made in the test's namespace, then moved)."""
+    h = t.Holder(comm)
+    t.check_eq(h.call("setns", path=netns.path), netns.ino, "namespace of holder %d" % h.pid)
+    t.check_eq(ns_ino(h.pid), netns.ino, "/proc/%d/ns/net of the holder" % h.pid)
+    return h
 
 
 def ip(*args, check=True):

@@ -107,8 +107,7 @@ def build_time_wait(a, b):
     close first. Returns (host listener, A listener, Q)."""
     hs = t.Holder(t.unique_comm("cwnsTWh"))
     q = hs.listen("0.0.0.0")
-    with a.entered():
-        as_ = t.Holder(t.unique_comm("cwnsTWa"))
+    as_ = ns.holder_in(a, t.unique_comm("cwnsTWa"))
     as_.call("listen", host="0.0.0.0", port=q)
 
     ch = t.connect("127.0.0.1", q, TW_HOST)
@@ -165,9 +164,7 @@ def main():
     t.check_eq(procs_in(c.ino), [], "processes living in C (it is kept by its name only)")
 
     # The server in A, its clients in B.
-    with a.entered():
-        srv = t.Holder(t.unique_comm("cwnsA"))
-    t.check_eq(ns.ns_ino(srv.pid), a.ino, "the server lives in A")
+    srv = ns.holder_in(a, t.unique_comm("cwnsA"))
     t0 = time.monotonic()
     port, _ = ns.close_wait_in(a, srv, N, client_ns=b)
     mine = [l["line"] for l in t.ss(state="close-wait", sport=port)
@@ -181,8 +178,7 @@ def main():
     # The same listener address in the host and in A, connections dead in both accept queues.
     hb = t.Holder(t.unique_comm("cwnsBLh"))
     p = hb.listen("0.0.0.0")
-    with a.entered():
-        ab = t.Holder(t.unique_comm("cwnsBLa"))
+    ab = ns.holder_in(a, t.unique_comm("cwnsBLa"))
     ab.call("listen", host="0.0.0.0", port=p)
     with b.entered():
         dead = t.connect(ns.A_ADDR, p, BL_A)
