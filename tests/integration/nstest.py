@@ -184,13 +184,18 @@ def veth(a, b):
     return Veth(a, b)
 
 
+def inside(netns):
+    """netns.entered(), or no change for None (the test's own namespace)."""
+    return netns.entered() if netns is not None else contextlib.nullcontext()
+
+
 def close_wait_in(ns, holder, n, host="0.0.0.0", client_ns=None, connect_to=A_ADDR):
     """Holder (living in ns) listens on host, accepts n connections from clients made in
     client_ns, whose peers then shut down their side: n CLOSE_WAIT sockets in ns held by holder.
     The clients keep their fds (FIN_WAIT2, so the count stays exact) until cleanup. Returns
     (port, clients)."""
     port = holder.call("listen", host=host)["port"]
-    with (client_ns or ns).entered():
+    with inside(client_ns or ns):
         clients = t.connect(connect_to, port, n)
     t.on_cleanup(lambda: t.close_all(clients))
     holder.call("accept", n=n)
@@ -200,6 +205,34 @@ def close_wait_in(ns, holder, n, host="0.0.0.0", client_ns=None, connect_to=A_AD
         t.wait_ss_count(n, "%d CLOSE_WAIT sockets in namespace %s" % (n, ns.name),
                         state="close-wait", sport=port)
     return port, clients
+
+
+def dead_in_queue(port, n, server_ns=None, client_ns=None, connect_to="127.0.0.1"):
+    """n connections to a listener on port in server_ns (None: the test's namespace) that never
+    accepts, from clients made in client_ns that give up: n unaccepted CLOSE_WAIT sockets in
+    its queue."""
+    with inside(client_ns):
+        t.close_all(t.connect(connect_to, port, n))
+    with inside(server_ns):
+        t.wait_ss_count(n, "%d unaccepted CLOSE_WAIT sockets on port %d" % (n, port),
+                        state="close-wait", sport=port)
+
+
+def server_time_wait(holder, port, n, server_ns=None, client_ns=None, connect_to="127.0.0.1"):
+    """holder, listening on port in server_ns (None: the test's namespace), accepts n
+    connections from clients made in client_ns and closes them first: n server-side TIME_WAIT
+    sockets on port in server_ns."""
+    with inside(client_ns):
+        clients = t.connect(connect_to, port, n)
+    holder.call("accept", n=n)
+    holder.call("close_accepted")
+    with inside(client_ns):
+        t.wait_ss_count(n, "%d clients of port %d in CLOSE_WAIT" % (n, port),
+                        state="close-wait", dport=port)
+    t.close_all(clients)
+    with inside(server_ns):
+        t.wait_ss_count(n, "%d server-side TIME_WAIT sockets on port %d" % (n, port),
+                        state="time-wait", sport=port)
 
 
 def caps_of(pid, key="CapEff"):

@@ -109,21 +109,8 @@ def build_time_wait(a, b):
     q = hs.listen("0.0.0.0")
     as_ = ns.holder_in(a, t.unique_comm("cwnsTWa"))
     as_.call("listen", host="0.0.0.0", port=q)
-
-    ch = t.connect("127.0.0.1", q, TW_HOST)
-    with b.entered():
-        ca = t.connect(ns.A_ADDR, q, TW_A)
-    hs.call("accept", n=TW_HOST)
-    as_.call("accept", n=TW_A)
-    hs.call("close_accepted")
-    as_.call("close_accepted")
-    t.wait_ss_count(TW_HOST, "host clients in CLOSE_WAIT", state="close-wait", dport=q)
-    with b.entered():
-        t.wait_ss_count(TW_A, "B's clients in CLOSE_WAIT", state="close-wait", dport=q)
-    t.close_all(ch + ca)
-    t.wait_ss_count(TW_HOST, "server-side TIME_WAIT in the host", state="time-wait", sport=q)
-    with a.entered():
-        t.wait_ss_count(TW_A, "server-side TIME_WAIT in A", state="time-wait", sport=q)
+    ns.server_time_wait(hs, q, TW_HOST)
+    ns.server_time_wait(as_, q, TW_A, server_ns=a, client_ns=b, connect_to=ns.A_ADDR)
     return hs, as_, q
 
 
@@ -180,13 +167,8 @@ def main():
     p = hb.listen("0.0.0.0")
     ab = ns.holder_in(a, t.unique_comm("cwnsBLa"))
     ab.call("listen", host="0.0.0.0", port=p)
-    with b.entered():
-        dead = t.connect(ns.A_ADDR, p, BL_A)
-    dead += t.connect("127.0.0.1", p, BL_HOST)
-    t.close_all(dead)
-    t.wait_ss_count(BL_HOST, "unaccepted CLOSE_WAIT in the host", state="close-wait", sport=p)
-    with a.entered():
-        t.wait_ss_count(BL_A, "unaccepted CLOSE_WAIT in A", state="close-wait", sport=p)
+    ns.dead_in_queue(p, BL_HOST)
+    ns.dead_in_queue(p, BL_A, server_ns=a, client_ns=b, connect_to=ns.A_ADDR)
 
     hs, as_, q = t.retry_setup(lambda: build_time_wait(a, b))
 
