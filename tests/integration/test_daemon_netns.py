@@ -7,7 +7,7 @@ by a veth pair; the daemon runs with close_wait count = 3, hold = 1 s, interval 
   * A host process holds 2 CLOSE_WAIT sockets (below the threshold): no alert about it.
   * A server living in A accepts N = 5 connections from clients in B, which shut down their side:
     exactly one CLOSE_WAIT alert, CLOSEWAITD_NETNS = A's inode, OBJECT_PID = CLOSEWAITD_PID = the
-    server's pid, CLOSEWAITD_COUNT = 5; every alert of the run is about that server (the host is
+    server's pid, CLOSEWAITD_COUNT = 5, CLOSEWAITD_OLDEST_AGE_S >= hold; every alert of the run is about that server (the host is
     quiet), and no "monitoring degraded" entry (entering A works).
   * A goes away: the daemon is stopped (SIGSTOP), the server killed, `ip netns del A`. Nothing
     but the daemon's diag socket keeps A now, and while the daemon is stopped A lives on: the
@@ -53,6 +53,7 @@ def main():
     notify.wait(lambda l: l == "READY=1", "READY=1", timeout=30)
 
     srv = ns.holder_in(a, t.unique_comm("cwdnsA"))
+    t_leak = time.monotonic()
     ns.close_wait_in(a, srv, N, client_ns=b)
 
     mine = "CLOSEWAITD_PID=%d" % srv.pid
@@ -71,6 +72,8 @@ def main():
     }
     for k, v in expect.items():
         t.check_eq(e.get(k), v, "field %s of the alert" % k)
+    t.check_age(float(e.get("CLOSEWAITD_OLDEST_AGE_S", "-1")), 1.0,
+                time.monotonic() - t_leak + 0.05, "CLOSEWAITD_OLDEST_AGE_S (at least hold = 1 s)")
     t.check(e.get("CLOSEWAITD_TOP_PEERS", "").startswith(ns.B_ADDR + ":"),
             "CLOSEWAITD_TOP_PEERS names the clients in B", ns.B_ADDR, e.get("CLOSEWAITD_TOP_PEERS"))
     others = [(x.get("MESSAGE_ID"), x.get("CLOSEWAITD_PID"), x.get("CLOSEWAITD_NETNS"),

@@ -4,7 +4,8 @@ Namespaces A, B and C (ip netns add), a veth pair joining A (10.231.0.1) and B (
   * A server living in A accepts N connections from clients made in B, which then shut down their
     side: N CLOSE_WAIT sockets in A whose peers are in another namespace. `ss` in the host sees
     none of them; --once --json lists the server with count N, "netns" its namespace's inode (as
-    `stat -L -c %i /proc/PID/ns/net` prints), an age no larger than the truth.
+    `stat -L -c %i /proc/PID/ns/net` prints), and an age from the sockets' tcp_info (asked of
+    A's own diag socket): at least the 1 s they have been in CLOSE_WAIT, at most the truth.
   * At the same time a host process leaks M: its own entry, "netns" the host's (scan.netns_own).
   * The same address 0.0.0.0:P listens in the host and in A, each with connections that died in
     its accept queue (2 in the host, 4 in A): two accept_backlog entries, one per namespace, each
@@ -12,7 +13,8 @@ Namespaces A, B and C (ip netns add), a veth pair joining A (10.231.0.1) and B (
     (2 and 3): two time_wait groups.
   * C has no process in it, only its name: a process of the host that made its sockets while
     inside C (setns there and back) holds L CLOSE_WAIT sockets that exist only in C. They are
-    found (through /run/netns), counted for that process, whose own "netns" is the host's.
+    found (through /run/netns), counted for that process, whose own "netns" is the host's, and
+    dated from their tcp_info too.
   * The table: the NETNS column shows A's inode for the server and the A listener, "host" for
     the host's; the last line says how many network namespaces were watched (at least 4).
   * netns = false (only when --check-config accepts the key): A's and C's sockets are not seen.
@@ -33,6 +35,8 @@ import nstest as ns
 N, M, L = 5, 3, 4
 BL_HOST, BL_A = 2, 4
 TW_HOST, TW_A = 2, 3
+AGE = 1.0     # s: the age A's sockets have at least when scanned
+SLACK = 0.05  # s: tcp_info stamps are jiffies, the report rounds to ms
 
 CONTAINER_CGROUP = re.compile(r"docker|containerd|crio|libpod|kubepods")
 
@@ -147,13 +151,16 @@ def main():
             (own, a.ino, b.ino, c.ino))
 
     # C, kept only by its name, with sockets held by a host process.
+    c_t0 = time.monotonic()
     c_pid, c_port = leak_made_in(c, L, t.unique_comm("cwnsC"))
+    c_t1 = time.monotonic()  # C's sockets were in CLOSE_WAIT by then
     t.check_eq(procs_in(c.ino), [], "processes living in C (it is kept by its name only)")
 
     # The server in A, its clients in B.
     srv = ns.holder_in(a, t.unique_comm("cwnsA"))
     t0 = time.monotonic()
     port, _ = ns.close_wait_in(a, srv, N, client_ns=b)
+    t1 = time.monotonic()  # A's sockets were in CLOSE_WAIT by then
     mine = [l["line"] for l in t.ss(state="close-wait", sport=port)
             if l["local"].startswith(ns.A_ADDR + ":")]
     t.check_eq(mine, [], "`ss` in the host sees none of A's CLOSE_WAIT sockets")
@@ -171,6 +178,9 @@ def main():
     ns.dead_in_queue(p, BL_A, server_ns=a, client_ns=b, connect_to=ns.A_ADDR)
 
     hs, as_, q = t.retry_setup(lambda: build_time_wait(a, b))
+    # Ages: sockets already in CLOSE_WAIT when first seen are dated from their tcp_info, which
+    # the daemon must ask of the namespace's own diag socket (else they would read as new).
+    time.sleep(max(0.0, t1 + AGE - time.monotonic()))
 
     rep = t.run_json()
     t.check_eq(rep["scan"].get("netns_own"), own, "scan.netns_own")
@@ -181,8 +191,8 @@ def main():
     t.check_owner(e, srv.pid)
     t.check_eq(e["close_wait"]["count"], N, "close_wait.count of the server in A")
     check_where(e, srv.pid, a.ino, "the server in A")
-    t.check_age(e["close_wait"]["oldest_age_s"], 0.0, rep.t1 - t0 + 0.01,
-                "oldest_age_s of the server in A")
+    t.check_age(e["close_wait"]["oldest_age_s"], rep.t0 - t1 - SLACK, rep.t1 - t0 + SLACK,
+                "oldest_age_s of the server in A (from tcp_info)")
     t.check(all(x["remote"].startswith(ns.B_ADDR + ":") for x in e["close_wait"]["peers"]),
             "the server's peers are the clients in B", ns.B_ADDR, e["close_wait"]["peers"])
 
@@ -194,6 +204,8 @@ def main():
     t.check_eq(e["close_wait"]["count"], L, "close_wait.count of the host process holding "
                "sockets of C (found through /run/netns)")
     check_where(e, c_pid, own, "the host process holding sockets of C")
+    t.check_age(e["close_wait"]["oldest_age_s"], rep.t0 - c_t1 - SLACK, rep.t1 - c_t0 + SLACK,
+                "oldest_age_s of the sockets made in C (from tcp_info)")
 
     got = sorted((x.get("netns"), x["local"], x["pid"], x["close_wait"]) for x in rep.backlogs(p))
     want = sorted([(own, "0.0.0.0:%d" % p, hb.pid, BL_HOST), (a.ino, "0.0.0.0:%d" % p, ab.pid, BL_A)])
