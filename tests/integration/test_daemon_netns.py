@@ -7,8 +7,9 @@ by a veth pair; the daemon runs with close_wait count = 3, hold = 1 s, interval 
   * A host process holds 2 CLOSE_WAIT sockets (below the threshold): no alert about it.
   * A server living in A accepts N = 5 connections from clients in B, which shut down their side:
     exactly one CLOSE_WAIT alert, CLOSEWAITD_NETNS = A's inode, OBJECT_PID = CLOSEWAITD_PID = the
-    server's pid, CLOSEWAITD_COUNT = 5, CLOSEWAITD_OLDEST_AGE_S >= hold; every alert of the run is about that server (the host is
-    quiet), and no "monitoring degraded" entry (entering A works).
+    server's pid, CLOSEWAITD_COUNT = 5, CLOSEWAITD_OLDEST_AGE_S >= hold; every alert of the run
+    is about that server (the host is quiet), and no "monitoring degraded" entry (entering A
+    works).
   * A goes away: the daemon is stopped (SIGSTOP), the server killed, `ip netns del A`. Nothing
     but the daemon's diag socket keeps A now, and while the daemon is stopped A lives on: the
     veth end in B, which dies with A, is still there 2 s later (this shows the check below can

@@ -208,14 +208,16 @@ def main():
                 "oldest_age_s of the sockets made in C (from tcp_info)")
 
     got = sorted((x.get("netns"), x["local"], x["pid"], x["close_wait"]) for x in rep.backlogs(p))
-    want = sorted([(own, "0.0.0.0:%d" % p, hb.pid, BL_HOST), (a.ino, "0.0.0.0:%d" % p, ab.pid, BL_A)])
+    want = sorted([(own, "0.0.0.0:%d" % p, hb.pid, BL_HOST),
+                   (a.ino, "0.0.0.0:%d" % p, ab.pid, BL_A)])
     t.check_eq(got, want, "accept_backlog entries (netns, local, pid, close_wait) for 0.0.0.0:%d "
                "listening in the host and in A" % p)
-    for x in rep.backlogs(p):
+    for x in rep.backlogs(p):  # the netns was checked above; container and pod here
         check_where(x, x["pid"], x["netns"], "accept_backlog %s in %s" % (x["local"], x["netns"]))
 
     got = sorted((x.get("netns"), x["local"], x["pid"], x["count"]) for x in rep.time_wait_local(q))
-    want = sorted([(own, "0.0.0.0:%d" % q, hs.pid, TW_HOST), (a.ino, "0.0.0.0:%d" % q, as_.pid, TW_A)])
+    want = sorted([(own, "0.0.0.0:%d" % q, hs.pid, TW_HOST),
+                   (a.ino, "0.0.0.0:%d" % q, as_.pid, TW_A)])
     t.check_eq(got, want, "time_wait groups (netns, local, pid, count) for 0.0.0.0:%d listening "
                "in the host and in A" % q)
 

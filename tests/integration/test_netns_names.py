@@ -44,8 +44,8 @@ def main():
                "UTS namespace file in /run/netns")
     out = t.run(["--once"], check_rc=0).stdout.decode("utf-8", "replace")
     last = out.strip().splitlines()[-1]
-    t.check(re.search(r"\b2 network namespaces watched", last) and "could not be entered" not in last,
-            "the table's last line", "2 network namespaces watched, none failing", last)
+    ok = re.search(r"\b2 network namespaces watched", last) and "could not be entered" not in last
+    t.check(ok, "the table's last line", "2 network namespaces watched, none failing", last)
 
 
 if __name__ == "__main__":
