@@ -240,7 +240,7 @@ static void save_state(struct runtime *rt, usec_t now) {
                 return;
         r = daemon_save_state(rt->daemon, rt->boot_id, &buf, &size);
         if (r >= 0)
-                r = sandbox_keeper_save(rt->keeper, buf, size);
+                r = sandbox_keeper_save(rt->keeper, 0, buf, size);
         free(buf);
         if (r == -ECHILD) {
                 /* Once: without the keeper nothing here may write the file any more. */
@@ -436,7 +436,9 @@ static int sandbox_start(struct runtime *rt, int state_dir_fd) {
         int r;
 
         if (state_dir_fd >= 0) {
-                r = sandbox_keeper_start(state_dir_fd, DAEMON_STATE_FILE, tracker_write_file, &rt->keeper);
+                const struct sandbox_keeper_file state = { state_dir_fd, DAEMON_STATE_FILE, tracker_write_file };
+
+                r = sandbox_keeper_start(&state, 1, &rt->keeper);
                 close(state_dir_fd);
                 if (r == -ENOMEM) {
                         alert_log(rt->alert, LOG_ERR, NULL, "out of memory");
