@@ -31,6 +31,10 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
  * entries written, or -ENOMEM. */
 int daemon_alert(struct daemon *d, const struct conf *c, usec_t now, size_t max_alerts, struct alert *a);
 
+/* How many alerts are raised now, per kind (counts has _POLICY_KIND_MAX entries, policy.h).
+ * Returns the sum. */
+size_t daemon_alerts_active(const struct daemon *d, unsigned *counts);
+
 /* A one-line summary of the last scan, for STATUS= and the verbose log. */
 void daemon_status(const struct daemon *d, char *buf, size_t size);
 
