@@ -18,9 +18,6 @@
 #include "metrics.h"
 #include "strutil.h"
 
-#define STRINGIFY_(x) #x
-#define STRINGIFY(x)  STRINGIFY_(x)
-
 struct family {
         const char *name;
         const char *type; /* "gauge" or "counter" */
@@ -550,7 +547,7 @@ static const struct family total_families[] = {
           "CLOSE_WAIT connections still in an accept queue (the peer closed before accept())." },
         { "closewaitd_time_wait_sockets", "gauge", "TIME_WAIT sockets." },
         { "closewaitd_close_wait_processes", "gauge",
-          "Processes holding CLOSE_WAIT sockets (at most " STRINGIFY(METRICS_TOP) " have series of their own)." },
+          "Processes holding CLOSE_WAIT sockets, with series of their own or not." },
         { "closewaitd_accept_backlog_listeners", "gauge", "Listeners with closed connections in their accept queue." },
         { "closewaitd_time_wait_groups", "gauge", "TIME_WAIT groups." },
 };
