@@ -138,6 +138,12 @@ static const struct conf_thresholds *thresholds_of(const struct conf *c, const s
         return ignore ? NULL : t;
 }
 
+/* The thresholds that say when a socket is stuck: the owner's, or the top level's for an ignored
+ * owner (whose values are still reported). */
+static const struct conf_thresholds *or_top(const struct conf *c, const struct conf_thresholds *t) {
+        return t ? t : &c->t;
+}
+
 /* The list being chosen from: rank(i) for each item, and whether two items would be the same
  * series (a report never has two, but a duplicate series would make the whole file invalid). */
 struct candidates {
@@ -189,7 +195,7 @@ static struct proc_row proc_row(const struct conf *c, const struct report_proc *
         return (struct proc_row){
                 .p = p,
                 .t = t,
-                .stuck = count_at_least(p->ages, p->close_wait, (t ?: &c->t)->close_wait.hold_usec),
+                .stuck = count_at_least(p->ages, p->close_wait, or_top(c, t)->close_wait.hold_usec),
         };
 }
 
@@ -364,7 +370,7 @@ static void write_procs(FILE *f, const struct report *r, const struct conf *c) {
 /* ---- listeners ------------------------------------------------------------------------------ */
 
 static unsigned backlog_stuck(const struct report_backlog *b, const struct conf_thresholds *t, const struct conf *c) {
-        return count_at_least(b->ages, b->close_wait, (t ?: &c->t)->accept_backlog.hold_usec);
+        return count_at_least(b->ages, b->close_wait, or_top(c, t)->accept_backlog.hold_usec);
 }
 
 static enum rank backlog_rank(const struct candidates *cs, size_t i) {
@@ -463,7 +469,7 @@ static enum rank tw_rank(const struct candidates *cs, size_t i) {
         const struct report_tw *tw = &cs->r->tw[i];
         const struct conf_thresholds *t = thresholds_of(cs->c, tw->info);
 
-        if ((uint64_t) tw->count * 100 < (uint64_t) (t ?: &cs->c->t)->time_wait.count * METRICS_TIME_WAIT_PERCENT)
+        if ((uint64_t) tw->count * 100 < (uint64_t) or_top(cs->c, t)->time_wait.count * METRICS_TIME_WAIT_PERCENT)
                 return RANK_SKIP;
         return t && tw->count >= t->time_wait.count ? RANK_URGENT : RANK_OTHER;
 }
@@ -527,12 +533,18 @@ static void write_tw(FILE *f, const struct report *r, const struct conf *c) {
                                 continue;
                         sample_begin(&w);
                         tw_labels(f, tw);
-                        if (v == TV_SOCKETS)
+                        switch (v) {
+                        case TV_SOCKETS:
                                 put_uint(f, tw->count);
-                        else if (v == TV_OLDEST)
+                                break;
+                        case TV_OLDEST:
                                 put_seconds(f, tw->oldest_age_usec);
-                        else
+                                break;
+                        case TV_THRESHOLD:
+                        default:
                                 put_uint(f, t[i]->time_wait.count);
+                                break;
+                        }
                 }
         }
 }
@@ -644,7 +656,7 @@ int metrics_render(const struct report *r, const unsigned *active, const struct 
         }
         /* A memory stream fails only when it cannot grow. */
         if (ferror(f)) {
-                fclose(f);
+                (void) fclose(f);
                 free(buf);
                 return -ENOMEM;
         }

@@ -301,7 +301,8 @@ struct sandbox_keeper {
 struct keeper_header {
         uint64_t size;
         uint32_t file;
-        uint32_t reserved; /* 0; no padding sent uninitialised */
+        /* cppcheck-suppress unusedStructMember ; 0, so that no padding goes out uninitialised */
+        uint32_t reserved;
 };
 
 /* What the keeper needs to know, all of it set before the fork. */

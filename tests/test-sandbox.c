@@ -906,8 +906,10 @@ static int other_dir_fd = -1;
 
 #define MUST_FAIL(n, call)                                                                                             \
         do {                                                                                                           \
+                long rv_;                                                                                              \
                 errno = 0;                                                                                             \
-                if ((call) >= 0 || errno != EPERM)                                                                     \
+                rv_ = (long) (call);                                                                                   \
+                if (rv_ >= 0 || errno != EPERM)                                                                        \
                         return -(100 + (n));                                                                           \
         } while (0)
 
