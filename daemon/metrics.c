@@ -101,6 +101,12 @@ static void plain(struct writer *w, uint64_t v) {
         put_uint(w->f, v);
 }
 
+static void plain_seconds(struct writer *w, usec_t usec) {
+        sample_begin(w);
+        fputc(' ', w->f);
+        put_seconds(w->f, usec);
+}
+
 /* ---- choosing the rows ---------------------------------------------------------------------- */
 
 enum rank {
@@ -621,18 +627,10 @@ static void write_daemon(FILE *f, const struct metrics_counters *m) {
         put_uint(f, 1);
         plain(&w[1], m->scans);
         plain(&w[2], m->scan_errors);
-        sample_begin(&w[3]);
-        fputc(' ', f);
-        put_seconds(f, m->scan_usec);
-        sample_begin(&w[4]);
-        fputc(' ', f);
-        put_seconds(f, (usec_t) m->last_wall.tv_sec * USEC_PER_SEC + (usec_t) m->last_wall.tv_nsec / 1000);
-        sample_begin(&w[5]);
-        fputc(' ', f);
-        put_seconds(f, m->last_duration_usec);
-        sample_begin(&w[6]);
-        fputc(' ', f);
-        put_seconds(f, m->interval_usec);
+        plain_seconds(&w[3], m->scan_usec);
+        plain_seconds(&w[4], (usec_t) m->last_wall.tv_sec * USEC_PER_SEC + (usec_t) m->last_wall.tv_nsec / 1000);
+        plain_seconds(&w[5], m->last_duration_usec);
+        plain_seconds(&w[6], m->interval_usec);
         plain(&w[7], m->netns);
 }
 
