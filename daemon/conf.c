@@ -21,6 +21,11 @@
  *  - A rule with ignore = true may still carry threshold overrides; they are checked like any
  *    other and have no effect.
  *  - Only regular files are read (not /dev/null, not a FIFO), of at most 1 MiB and 65535 lines.
+ *  - metrics_file must be an absolute path (the daemon opens its directory once, at start, and
+ *    its working directory is nobody's business), end in ".prom" (node_exporter's textfile
+ *    collector reads nothing else) after a name, with a file name short enough for the keeper
+ *    (SANDBOX_KEEPER_NAME_MAX) and no control characters; "" means no metrics, as leaving it out
+ *    does. A NUL cannot get in: libconfig 1.5 drops a "\x00" escape from a string.
  *
  * Known weakness: libconfig 1.5 does not check its own allocations, so -ENOMEM is returned for
  * every allocation made here, but an allocation failure inside config_read_string() crashes. */
@@ -40,6 +45,7 @@
 #include <libconfig.h>
 
 #include "conf.h"
+#include "sandbox.h"
 #include "util.h"
 
 #define COUNT_MAX    10000000
@@ -116,7 +122,7 @@ static const struct section sections[] = {
         { "alert", alert_keys, ELEMENTSOF(alert_keys), "clear_ratio, repeat", false },
 };
 
-#define TOP_EXPECTED  "interval, close_wait, accept_backlog, time_wait, fd_pressure, alert, rules"
+#define TOP_EXPECTED  "interval, netns, metrics_file, close_wait, accept_backlog, time_wait, fd_pressure, alert, rules"
 #define RULE_EXPECTED "comm, exe, unit, ignore, close_wait, accept_backlog, time_wait, fd_pressure"
 
 static const struct {
@@ -641,6 +647,61 @@ static void parse_rules(struct parser *p, const config_setting_t *s, struct conf
         }
 }
 
+static void parse_bool(struct parser *p, const config_setting_t *s, const char *name, bool *ret) {
+        if (config_setting_type(s) == CONFIG_TYPE_BOOL)
+                *ret = config_setting_get_bool(s);
+        else
+                problem(p, line_of(s), "%s must be a boolean (true or false), not %s", name, type_name(s));
+}
+
+#define METRICS_SUFFIX ".prom"
+
+static void parse_metrics_file(struct parser *p, const config_setting_t *s, struct conf *c) {
+        const char *v, *base;
+        size_t len;
+
+        if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+                problem(p, line_of(s),
+                        "metrics_file must be a string (an absolute path ending in \"" METRICS_SUFFIX "\"), not %s",
+                        type_name(s));
+                return;
+        }
+        v = config_setting_get_string(s);
+        if (!v || !*v)
+                return; /* off */
+        len = strlen(v);
+        /* Before anything quotes the value back: a newline would forge a second log line. */
+        for (const char *q = v; *q; q++)
+                if ((unsigned char) *q < 0x20 || *q == 0x7f) {
+                        problem(p, line_of(s), "metrics_file must not contain control characters (a newline, a tab)");
+                        return;
+                }
+        if (v[0] != '/') {
+                problem(p, line_of(s), "metrics_file must be an absolute path, not \"%s\"", v);
+                return;
+        }
+        base = strrchr(v, '/') + 1;
+        if (len >= PATH_MAX)
+                problem(p, line_of(s), "metrics_file must be shorter than %d bytes", PATH_MAX);
+        else if (strlen(base) < strlen(METRICS_SUFFIX) ||
+                 strcmp(base + strlen(base) - strlen(METRICS_SUFFIX), METRICS_SUFFIX) != 0)
+                problem(p, line_of(s),
+                        "metrics_file must end in \"" METRICS_SUFFIX
+                        "\" (node_exporter's textfile collector reads only those), not \"%s\"",
+                        v);
+        else if (strlen(base) == strlen(METRICS_SUFFIX))
+                problem(p, line_of(s), "metrics_file needs a file name before \"" METRICS_SUFFIX "\", not \"%s\"", v);
+        else if (strlen(base) > SANDBOX_KEEPER_NAME_MAX)
+                problem(p, line_of(s), "metrics_file's file name must be at most %d bytes, not %zu",
+                        SANDBOX_KEEPER_NAME_MAX, strlen(base));
+        else {
+                free(c->metrics_file);
+                c->metrics_file = strdup(v);
+                if (!c->metrics_file)
+                        p->oom = true;
+        }
+}
+
 static void parse_root(struct parser *p, const config_setting_t *root, struct conf *c) {
         const config_setting_t *rules = NULL;
 
@@ -651,6 +712,10 @@ static void parse_root(struct parser *p, const config_setting_t *root, struct co
 
                 if (strcmp(key, "interval") == 0)
                         parse_number(p, m, &interval_key, key, c);
+                else if (strcmp(key, "netns") == 0)
+                        parse_bool(p, m, key, &c->netns);
+                else if (strcmp(key, "metrics_file") == 0)
+                        parse_metrics_file(p, m, c);
                 else if (strcmp(key, "rules") == 0)
                         rules = m;
                 else if ((sec = section_by_name(key, false)))

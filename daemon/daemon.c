@@ -280,6 +280,10 @@ int daemon_alert(struct daemon *d, const struct conf *c, usec_t now, size_t max_
         return written;
 }
 
+size_t daemon_alerts_active(const struct daemon *d, unsigned *counts) {
+        return policy_active(d->policy, counts);
+}
+
 void daemon_status(const struct daemon *d, char *buf, size_t size) {
         const struct report *r = &d->report;
         unsigned active[_POLICY_KIND_MAX] = {};

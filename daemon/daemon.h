@@ -34,6 +34,11 @@ int daemon_alert(struct daemon *d, const struct conf *c, usec_t now, size_t max_
 /* Whether scans watch every network namespace (enter: the caller has checked netns_can_enter())
  * or only the daemon's own. Off after daemon_new(). */
 void daemon_set_netns(struct daemon *d, bool enter);
+
+/* How many alerts are raised now, per kind (counts has _POLICY_KIND_MAX entries, policy.h).
+ * Returns the sum. */
+size_t daemon_alerts_active(const struct daemon *d, unsigned *counts);
+
 /* A one-line summary of the last scan, for STATUS= and the verbose log. */
 void daemon_status(const struct daemon *d, char *buf, size_t size);
 

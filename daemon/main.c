@@ -1,10 +1,11 @@
 /* main: the command line of closewaitd, and the sd-event wiring of the daemon: a re-arming
  * monotonic timer for scans, signal sources (TERM/INT exit, HUP reloads), and the sd_notify
- * protocol. The work of a scan is in daemon.c; this file only drives it and maps errors to exit
- * codes. */
+ * protocol. The work of a scan is in daemon.c; this file only drives it, hands the state and the
+ * metrics to the keeper that writes them (sandbox.h), and maps errors to exit codes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -26,6 +27,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "netns.h"
+#include "metrics.h"
 #include "render.h"
 #include "sandbox.h"
 #include "tracker.h"
@@ -209,6 +211,12 @@ static int run_once(const struct args *a) {
  * then systemd restarts us, which is the last resort). */
 #define RETRY_MAX_USEC (60 * USEC_PER_SEC)
 
+/* The files the keeper writes, by their number in sandbox_keeper_save(); -1: not kept. */
+struct kept {
+        int state;
+        int metrics;
+};
+
 struct runtime {
         const struct args *args;
         struct conf conf;
@@ -217,7 +225,8 @@ struct runtime {
         sd_event *event;
         sd_event_source *timer;
         usec_t watchdog_usec;          /* 0: no watchdog */
-        struct sandbox_keeper *keeper; /* writes the state; NULL: ages are not kept across restarts */
+        struct sandbox_keeper *keeper; /* writes the state and the metrics; NULL: neither */
+        struct kept kept;
         char boot_id[SD_ID128_STRING_MAX];
         usec_t state_saved;
         bool ready;
@@ -225,7 +234,9 @@ struct runtime {
         bool proc_denied;
         bool netns_failing; /* some network namespace could not be dumped in the last scan */
         bool netns_warned;  /* "no CAP_SYS_ADMIN" was said */
-        unsigned long scans;
+        struct metrics_counters counters;
+        char *metrics_path; /* metrics_file as it was at start (a reload cannot change it); NULL: none */
+        bool metrics_failing;
 };
 
 /* netns = true needs CAP_SYS_ADMIN (setns()). Without it, say so once and watch the own network
@@ -252,25 +263,71 @@ static usec_t scan_period(const struct runtime *rt) {
         return period;
 }
 
+/* Hand size bytes of data to the keeper as its file number file. Returns as
+ * sandbox_keeper_save(); -ECHILD is logged here, once: without the keeper nothing here may write
+ * a file any more. */
+static int keeper_save(struct runtime *rt, int file, const void *data, size_t size) {
+        int r;
+
+        if (!rt->keeper || file < 0)
+                return -ECHILD;
+        r = sandbox_keeper_save(rt->keeper, (size_t) file, data, size);
+        if (r == -ECHILD) {
+                alert_log(rt->alert, LOG_WARNING, NULL, "the process that writes %s%s%s is gone; %s%s%s",
+                          rt->kept.state >= 0 ? "the socket ages" : "",
+                          rt->kept.state >= 0 && rt->kept.metrics >= 0 ? " and " : "",
+                          rt->kept.metrics >= 0 ? "the metrics" : "",
+                          rt->kept.state >= 0 ? "socket ages restart with the daemon" : "",
+                          rt->kept.state >= 0 && rt->kept.metrics >= 0 ? "; " : "",
+                          rt->kept.metrics >= 0 ? "no more metrics until the daemon restarts" : "");
+                rt->keeper = sandbox_keeper_free(rt->keeper);
+        }
+        return r;
+}
+
 static void save_state(struct runtime *rt, usec_t now) {
         char *buf = NULL;
         size_t size = 0;
         int r;
 
-        if (!rt->keeper)
+        if (!rt->keeper || rt->kept.state < 0)
                 return;
         r = daemon_save_state(rt->daemon, rt->boot_id, &buf, &size);
         if (r >= 0)
-                r = sandbox_keeper_save(rt->keeper, buf, size);
+                r = keeper_save(rt, rt->kept.state, buf, size);
         free(buf);
-        if (r == -ECHILD) {
-                /* Once: without the keeper nothing here may write the file any more. */
-                alert_log(rt->alert, LOG_WARNING, NULL,
-                          "the process that saves the socket ages is gone; socket ages restart with the daemon");
-                rt->keeper = sandbox_keeper_free(rt->keeper);
-        } else if (r < 0)
+        if (r < 0 && r != -ECHILD)
                 alert_log(rt->alert, LOG_WARNING, NULL, "cannot save the socket ages: %s, ignoring", strerror(-r));
         rt->state_saved = now;
+}
+
+/* Write the metrics: of report (NULL after a failed scan, or when stopping), with the alert
+ * counts unless stopping. A file that cannot be written is logged when it starts failing and when
+ * it works again, not at every scan. */
+static void write_metrics(struct runtime *rt, const struct report *report, bool stopping) {
+        unsigned active[_POLICY_KIND_MAX] = {};
+        char *buf = NULL;
+        size_t size = 0;
+        int r;
+
+        if (!rt->keeper || rt->kept.metrics < 0)
+                return;
+        if (!stopping)
+                daemon_alerts_active(rt->daemon, active);
+        rt->counters.interval_usec = scan_period(rt);
+        r = metrics_render(report, stopping ? NULL : active, &rt->conf, &rt->counters, &buf, &size);
+        if (r >= 0)
+                r = keeper_save(rt, rt->kept.metrics, buf, size);
+        free(buf);
+        if (r == -ECHILD)
+                return;
+        if (r < 0 && !rt->metrics_failing)
+                alert_log(rt->alert, LOG_WARNING, NULL,
+                          "cannot write the metrics to %s: %s; trying again after every scan, ignoring",
+                          rt->metrics_path, strerror(-r));
+        else if (r >= 0 && rt->metrics_failing)
+                alert_log(rt->alert, LOG_NOTICE, NULL, "the metrics are written to %s again", rt->metrics_path);
+        rt->metrics_failing = r < 0;
 }
 
 /* The delay before the next attempt after n consecutive failed scans (n >= 1). */
@@ -299,6 +356,8 @@ static usec_t scan_once(struct runtime *rt, usec_t now) {
                 /* One entry per episode. No WATCHDOG=1 without a completed scan: if this lasts
                  * longer than WatchdogSec=, systemd restarts us. */
                 rt->scan_failures++;
+                rt->counters.scan_errors++;
+                write_metrics(rt, NULL, false);
                 delay = retry_delay(rt, rt->scan_failures);
                 if (rt->scan_failures == 1)
                         alert_log(rt->alert, LOG_WARNING, ALERT_MID_DEGRADED,
@@ -314,7 +373,11 @@ static usec_t scan_once(struct runtime *rt, usec_t now) {
                           "monitoring recovered: the socket scan works again after %u failed attempt%s",
                           rt->scan_failures, rt->scan_failures == 1 ? "" : "s");
         rt->scan_failures = 0;
-        rt->scans++;
+        rt->counters.scans++;
+        rt->counters.scan_usec += scan.duration_usec;
+        rt->counters.last_wall = scan.wall;
+        rt->counters.last_duration_usec = scan.duration_usec;
+        rt->counters.netns = (unsigned) scan.netns_watched;
 
         /* On the processes known unreadable, not on those read in this scan: most scans do not
          * read them, and the state must not flap with the walks. */
@@ -342,10 +405,11 @@ static usec_t scan_once(struct runtime *rt, usec_t now) {
                 alert_log(rt->alert, LOG_ERR, NULL, "cannot evaluate the scan: %s, ignoring", strerror(-r));
 
         daemon_status(rt->daemon, status, sizeof(status));
-        alert_log(rt->alert, LOG_DEBUG, NULL, "scan %lu: %s", rt->scans, status);
+        alert_log(rt->alert, LOG_DEBUG, NULL, "scan %" PRIu64 ": %s", rt->counters.scans, status);
         sd_notifyf(false, "%sSTATUS=%s\nWATCHDOG=1", rt->ready ? "" : "READY=1\n", status);
         rt->ready = true;
 
+        write_metrics(rt, report, false);
         if (now >= rt->state_saved + STATE_SAVE_USEC)
                 save_state(rt, now);
         return scan_period(rt);
@@ -382,6 +446,20 @@ static void reschedule_earlier(struct runtime *rt) {
                 alert_log(rt->alert, LOG_WARNING, NULL, "cannot reschedule the next scan: %s, ignoring", strerror(-r));
 }
 
+/* "\"PATH\"", or "none" for NULL, in buf. */
+static const char *quoted(char *buf, size_t size, const char *path) {
+        if (path)
+                snprintf(buf, size, "\"%s\"", path);
+        else
+                snprintf(buf, size, "none");
+        return buf;
+}
+
+/* Two paths, either NULL (none), are the same. */
+static bool same_path(const char *a, const char *b) {
+        return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct runtime *rt = userdata;
         const char *path = rt->args->config_path ?: CLOSEWAITD_CONFIG_PATH;
@@ -397,6 +475,17 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 alert_log(rt->alert, LOG_ERR, NULL, "reload failed: %s; keeping the running configuration",
                           r == -ENOMEM ? "out of memory" : "the configuration has errors");
         } else {
+                /* The keeper opened its directory at start, and nothing can open another now. */
+                if (!same_path(c.metrics_file, rt->metrics_path)) {
+                        char was[PATH_MAX + 2], now[PATH_MAX + 2];
+
+                        alert_log(rt->alert, LOG_WARNING, NULL,
+                                  "metrics_file changed from %s to %s: that takes a restart, not a reload (the "
+                                  "daemon opens the directory of the metrics file only when it starts); until then "
+                                  "it stays %s",
+                                  quoted(was, sizeof(was), rt->metrics_path), quoted(now, sizeof(now), c.metrics_file),
+                                  was);
+                }
                 conf_done(&rt->conf);
                 rt->conf = c;
                 apply_netns(rt);
@@ -458,26 +547,72 @@ static int open_state_dir(struct runtime *rt) {
         return fd;
 }
 
+/* The directory of metrics_file, opened now for the keeper: once started, the daemon can open
+ * nothing for writing. Keeps the path in rt->metrics_path. Returns the fd, or -1 when there is no
+ * metrics file or the directory cannot be opened (logged: the metrics are off, the monitoring
+ * goes on). *ret_name points into rt->metrics_path. */
+static int open_metrics_dir(struct runtime *rt, const char **ret_name) {
+        char *dir;
+        int fd;
+
+        if (!rt->conf.metrics_file)
+                return -1;
+        rt->metrics_path = strdup(rt->conf.metrics_file);
+        dir = strdup(rt->conf.metrics_file);
+        if (!rt->metrics_path || !dir) {
+                free(dir);
+                alert_log(rt->alert, LOG_WARNING, NULL, "out of memory; no metrics");
+                free(rt->metrics_path);
+                rt->metrics_path = NULL;
+                return -1;
+        }
+        /* conf checked it: absolute, with a file name after the last '/'. */
+        *ret_name = strrchr(rt->metrics_path, '/') + 1;
+        *strrchr(dir, '/') = '\0';
+        fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                alert_log(rt->alert, LOG_WARNING, NULL,
+                          "cannot open %s, the directory of metrics_file: %m; no metrics until a restart",
+                          dir[0] ? dir : "/");
+        }
+        free(dir);
+        return fd;
+}
+
 /* Give up writing before the first scan (sandbox.h): fork the keeper of the state file in
- * state_dir_fd (-1: none; closed here, the keeper has its own), then forbid this process every
- * write. A kernel that refuses the filter costs a warning, not the monitoring: the unit's own
- * sandbox still stands. A keeper that cannot start costs only the ages across a restart.
- * Returns 0, or -ENOMEM (logged). */
-static int sandbox_start(struct runtime *rt, int state_dir_fd) {
+ * state_dir_fd and of the metrics file in metrics_dir_fd (either -1: none; both closed here, the
+ * keeper has its own), then forbid this process every write. A kernel that refuses the filter
+ * costs a warning, not the monitoring: the unit's own sandbox still stands. A keeper that cannot
+ * start costs the ages across a restart and the metrics. Returns 0, or -ENOMEM (logged). */
+static int sandbox_start(struct runtime *rt, int state_dir_fd, int metrics_dir_fd, const char *metrics_name) {
+        struct sandbox_keeper_file files[2];
+        size_t n = 0;
         int r;
 
+        rt->kept = (struct kept){ .state = -1, .metrics = -1 };
         if (state_dir_fd >= 0) {
-                r = sandbox_keeper_start(state_dir_fd, DAEMON_STATE_FILE, tracker_write_file, &rt->keeper);
-                close(state_dir_fd);
+                rt->kept.state = (int) n;
+                files[n++] = (struct sandbox_keeper_file){ state_dir_fd, DAEMON_STATE_FILE, tracker_write_file };
+        }
+        if (metrics_dir_fd >= 0) {
+                rt->kept.metrics = (int) n;
+                files[n++] = (struct sandbox_keeper_file){ metrics_dir_fd, metrics_name, sandbox_write_readable };
+        }
+        if (n > 0) {
+                r = sandbox_keeper_start(files, n, &rt->keeper);
+                for (size_t i = 0; i < n; i++)
+                        close(files[i].dir_fd);
                 if (r == -ENOMEM) {
                         alert_log(rt->alert, LOG_ERR, NULL, "out of memory");
                         return r;
                 }
-                if (r < 0)
-                        alert_log(rt->alert, LOG_WARNING, NULL,
-                                  "cannot start the process that saves the socket ages: %s; socket ages restart "
-                                  "with the daemon",
-                                  strerror(-r));
+                if (r < 0) {
+                        alert_log(rt->alert, LOG_WARNING, NULL, "cannot start the process that writes %s%s%s: %s; %s",
+                                  rt->kept.state >= 0 ? "the socket ages" : "", n > 1 ? " and " : "",
+                                  rt->kept.metrics >= 0 ? "the metrics" : "", strerror(-r),
+                                  rt->kept.state >= 0 ? "socket ages restart with the daemon" : "no metrics");
+                        rt->kept = (struct kept){ .state = -1, .metrics = -1 };
+                }
         }
         r = sandbox_forbid_writes();
         if (r == -ENOMEM) {
@@ -501,8 +636,9 @@ static int run_daemon(const struct args *a) {
         bool journal = log_to_journal(a->log_target);
         /* stderr connected to the journal by systemd: "<N>" prefixes keep each line's priority. */
         bool stderr_prefix = getenv("JOURNAL_STREAM") != NULL;
+        const char *metrics_name = NULL;
         sigset_t mask;
-        int r, ret = EXIT_FAILURE;
+        int r, ret = EXIT_FAILURE, state_dir_fd, metrics_dir_fd;
 
         /* A signal ignored by the parent stays ignored across exec, and an ignored signal never
          * reaches a signalfd: take the defaults back. Then block them before anything else, so
@@ -537,9 +673,13 @@ static int run_daemon(const struct args *a) {
                 goto finish;
         }
         apply_netns(&rt);
-        r = sandbox_start(&rt, open_state_dir(&rt));
+        state_dir_fd = open_state_dir(&rt);
+        metrics_dir_fd = open_metrics_dir(&rt, &metrics_name);
+        r = sandbox_start(&rt, state_dir_fd, metrics_dir_fd, metrics_name);
         if (r < 0)
                 goto finish;
+        /* The namespace the daemon runs in, until the first scan says how many it watched. */
+        rt.counters.netns = 1;
 
         r = sd_watchdog_enabled(false, &rt.watchdog_usec);
         if (r <= 0)
@@ -571,6 +711,9 @@ static int run_daemon(const struct args *a) {
                 ret = EXIT_FAILURE;
         }
         save_state(&rt, now_monotonic_usec());
+        /* Stopped: the counters stay, the values go (nobody updates them any more), so that
+         * alerting rules on them resolve instead of firing on a file that stands still. */
+        write_metrics(&rt, NULL, true);
 finish:
         sd_event_source_unref(rt.timer);
         sd_event_unref(rt.event);
@@ -578,6 +721,7 @@ finish:
         daemon_free(rt.daemon);
         alert_free(rt.alert);
         conf_done(&rt.conf);
+        free(rt.metrics_path);
         return ret;
 }
 

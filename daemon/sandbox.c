@@ -1,10 +1,11 @@
 /* sandbox: the daemon's own seccomp filter, and the keeper process that writes the state file
- * for it (the split of OpenBSD's ntpd: the part that reads the world cannot write to it).
+ * and the metrics file for it (the split of OpenBSD's ntpd: the part that reads the world cannot
+ * write to it).
  *
- * The link to the keeper is a stream socketpair, one message being a 64-bit length and that
- * many bytes, answered by an int32 (0 or -errno). Not SOCK_SEQPACKET: an AF_UNIX packet must fit
- * in the sender's SO_SNDBUF, at most net.core.wmem_max (208 KiB by default; more takes
- * CAP_NET_ADMIN), and the state of 100k sockets is 2.2 to 3.8 MB. */
+ * The link to the keeper is a stream socketpair, one message being a header (a 64-bit length and
+ * the number of the file) and that many bytes, answered by an int32 (0 or -errno). Not SOCK_SEQPACKET: an AF_UNIX
+ * packet must fit in the sender's SO_SNDBUF, at most net.core.wmem_max (208 KiB by default; more takes CAP_NET_ADMIN),
+ * and the state of 100k sockets is 2.2 to 3.8 MB. */
 #define _GNU_SOURCE /* close_range(), F_OFD_SETLK */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -292,18 +294,22 @@ int sandbox_export_forbid_writes(uint32_t arch, int fd) {
 struct sandbox_keeper {
         int sock;  /* -1: gone */
         pid_t pid; /* 0: reaped */
+        size_t n_files;
 };
 
-/* The link's header: the size of the state that follows. */
+/* The link's header: the size of the data that follows, and which file it is for. */
 struct keeper_header {
         uint64_t size;
+        uint32_t file;
+        /* cppcheck-suppress unusedStructMember ; 0, so that no padding goes out uninitialised */
+        uint32_t reserved;
 };
 
 /* What the keeper needs to know, all of it set before the fork. */
 struct keeper_args {
-        int sock, dir_fd;
-        const char *name;
-        sandbox_write_fn write_file;
+        int sock;
+        struct sandbox_keeper_file files[SANDBOX_KEEPER_FILES_MAX];
+        size_t n_files;
 };
 
 /* Send or receive exactly size bytes, retrying on EINTR and short transfers. Returns 0, -EPIPE
@@ -342,36 +348,79 @@ static int recv_full(int fd, void *buf, size_t size) {
         return 0;
 }
 
-/* Close every fd above stderr but the two kept (a < b): the netlink socket, /proc, the journal's
- * socket and whatever else the daemon had open are none of the keeper's business. */
-static void close_all_but(int a, int b) {
+static int int_cmp(const void *a, const void *b) {
+        int x = *(const int *) a, y = *(const int *) b;
+
+        return (x > y) - (x < y);
+}
+
+/* Close every fd above stderr but the n in keep (n <= SANDBOX_KEEPER_FILES_MAX + 1): the netlink
+ * socket, /proc, the journal's socket and whatever else the daemon had open are none of the
+ * keeper's business. */
+static void close_all_but(const int *keep, size_t n) {
+        int sorted[SANDBOX_KEEPER_FILES_MAX + 1];
         struct rlimit rl;
+        unsigned next = 3;
+        bool ok = true;
 
-        if (a > b) {
-                int t = a;
-
-                a = b;
-                b = t;
+        memcpy(sorted, keep, n * sizeof(*keep));
+        qsort(sorted, n, sizeof(*sorted), int_cmp);
+        /* The gaps between the kept ones; empty ranges are skipped: close_range() refuses first > last. */
+        for (size_t i = 0; ok && i < n; i++) {
+                if (sorted[i] < (int) next)
+                        continue;
+                if ((unsigned) sorted[i] > next)
+                        ok = close_range(next, (unsigned) sorted[i] - 1, 0) == 0;
+                next = (unsigned) sorted[i] + 1;
         }
-        /* Empty ranges are skipped: close_range() refuses first > last. */
-        if ((a <= 3 || close_range(3, (unsigned) a - 1, 0) == 0) &&
-            (b <= a + 1 || close_range((unsigned) a + 1, (unsigned) b - 1, 0) == 0) &&
-            close_range((unsigned) b + 1, ~0u, 0) == 0)
+        if (ok && close_range(next, ~0u, 0) == 0)
                 return;
         /* Before Linux 5.9. */
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 65536)
                 rl.rlim_cur = 65536;
-        for (int fd = 3; fd < (int) rl.rlim_cur; fd++)
-                if (fd != a && fd != b)
+        for (int fd = 3; fd < (int) rl.rlim_cur; fd++) {
+                bool kept = false;
+
+                for (size_t i = 0; i < n; i++)
+                        kept |= fd == keep[i];
+                if (!kept)
                         close(fd);
+        }
 }
 
-/* Allow what keeper_loop() and its write function need, and a few calls that cost nothing and
+/* The rules that let the write functions work in one directory: open with the one set of flags,
+ * rename within it, remove within it. */
+static int allow_dir(scmp_filter_ctx ctx, uint32_t arch, int dir_fd) {
+        const uint32_t allow = SCMP_ACT_ALLOW;
+        const struct scmp_arg_cmp in_dir0 = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) dir_fd, 0);
+        const struct scmp_arg_cmp in_dir2 = SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t) dir_fd, 0);
+        int r;
+
+        /* The exact flags of the write function's openat(), low 32 bits as the kernel reads them. */
+        r = add_rule(ctx, arch, allow, "openat", 2,
+                     (struct scmp_arg_cmp[]){ in_dir0,
+                                              /* glibc adds O_LARGEFILE on 32-bit targets (0 on 64-bit) */
+                                              SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu & ~(unsigned) O_LARGEFILE,
+                                                      SANDBOX_KEEPER_OPEN_FLAGS) });
+        /* From this directory into the same one: never from one file's directory to another's. */
+        if (r >= 0)
+                r = add_rule(ctx, arch, allow, "renameat", 2, (struct scmp_arg_cmp[]){ in_dir0, in_dir2 });
+        /* aarch64 has renameat2() only; the C library's renameat() calls it with flags 0. */
+        if (r >= 0)
+                r = add_rule(ctx, arch, allow, "renameat2", 3,
+                             (struct scmp_arg_cmp[]){ in_dir0, in_dir2, SCMP_A4(SCMP_CMP_EQ, 0, 0) });
+        if (r >= 0)
+                r = add_rule(ctx, arch, allow, "unlinkat", 2,
+                             (struct scmp_arg_cmp[]){ in_dir0, SCMP_A2(SCMP_CMP_EQ, 0, 0) });
+        return r;
+}
+
+/* Allow what keeper_loop() and its write functions need, and a few calls that cost nothing and
  * that the C library, valgrind or ASan (the tests run the daemon under both) make on their own;
  * fail anything else with EPERM. EPERM rather than a kill: a call outside the list is refused all
  * the same, and a tool's own call gets an error it can survive. The dirfd checks cannot stop an
  * absolute path (openat() then ignores dirfd): the keeper takes no path from the daemon, only the
- * bytes of the file. */
+ * bytes of a file and which of its files they are for. */
 static int keeper_filter(const struct keeper_args *a) {
         static const char *const plain[] = {
                 "read",          "write",          "close",           "fsync",           "exit",    "exit_group",
@@ -381,8 +430,6 @@ static int keeper_filter(const struct keeper_args *a) {
         };
         static const char *const on_link[] = { "recvfrom", "recvmsg", "sendto", "sendmsg" };
         const uint32_t allow = SCMP_ACT_ALLOW, arch = seccomp_arch_native();
-        const struct scmp_arg_cmp in_dir0 = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) a->dir_fd, 0);
-        const struct scmp_arg_cmp in_dir2 = SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t) a->dir_fd, 0);
         scmp_filter_ctx ctx;
         int r = 0;
 
@@ -397,29 +444,22 @@ static int keeper_filter(const struct keeper_args *a) {
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(on_link); i++)
                 r = add_rule(ctx, arch, allow, on_link[i], 1,
                              (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) a->sock, 0) });
-        /* The exact flags of the write function's openat(), low 32 bits as the kernel reads them. */
-        if (r >= 0)
-                r = add_rule(ctx, arch, allow, "openat", 2,
-                             (struct scmp_arg_cmp[]){ in_dir0,
-                                                      /* glibc adds O_LARGEFILE on 32-bit targets (0 on 64-bit) */
-                                                      SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu & ~(unsigned) O_LARGEFILE,
-                                                              SANDBOX_KEEPER_OPEN_FLAGS) });
-        if (r >= 0)
-                r = add_rule(ctx, arch, allow, "renameat", 2, (struct scmp_arg_cmp[]){ in_dir0, in_dir2 });
-        /* aarch64 has renameat2() only; the C library's renameat() calls it with flags 0. */
-        if (r >= 0)
-                r = add_rule(ctx, arch, allow, "renameat2", 3,
-                             (struct scmp_arg_cmp[]){ in_dir0, in_dir2, SCMP_A4(SCMP_CMP_EQ, 0, 0) });
-        if (r >= 0)
-                r = add_rule(ctx, arch, allow, "unlinkat", 2,
-                             (struct scmp_arg_cmp[]){ in_dir0, SCMP_A2(SCMP_CMP_EQ, 0, 0) });
+        for (size_t i = 0; r >= 0 && i < a->n_files; i++) {
+                bool seen = false;
+
+                /* Two files in one directory fd: its rules once. */
+                for (size_t j = 0; j < i; j++)
+                        seen |= a->files[j].dir_fd == a->files[i].dir_fd;
+                if (!seen)
+                        r = allow_dir(ctx, arch, a->files[i].dir_fd);
+        }
         if (r >= 0)
                 r = seccomp_load(ctx);
         seccomp_release(ctx);
         return r;
 }
 
-/* Read and drop size bytes: the state that could not be held, so that the link stays in step. */
+/* Read and drop size bytes: data that could not be held, so that the link stays in step. */
 static int recv_drop(int fd, uint64_t size) {
         char buf[4096];
         int r = 0;
@@ -436,6 +476,7 @@ static int recv_drop(int fd, uint64_t size) {
 /* Serve the daemon until it closes the link. Returns the exit status of the keeper. */
 static int keeper_loop(const struct keeper_args *a) {
         for (;;) {
+                const struct sandbox_keeper_file *f;
                 struct keeper_header h;
                 char *buf;
                 int32_t result;
@@ -444,16 +485,18 @@ static int keeper_loop(const struct keeper_args *a) {
                 r = recv_full(a->sock, &h, sizeof(h));
                 if (r == -EPIPE)
                         return EXIT_SUCCESS; /* the daemon is done, or gone */
-                if (r < 0 || h.size > SANDBOX_KEEPER_MAX_SIZE)
-                        return EXIT_FAILURE; /* the daemon checks the size: this is not it talking */
+                /* The daemon checks both: this is not it talking. */
+                if (r < 0 || h.size > SANDBOX_KEEPER_MAX_SIZE || h.file >= a->n_files)
+                        return EXIT_FAILURE;
+                f = &a->files[h.file];
                 buf = malloc(h.size > 0 ? (size_t) h.size : 1);
                 r = buf ? recv_full(a->sock, buf, (size_t) h.size) : recv_drop(a->sock, h.size);
                 if (r < 0) {
-                        /* Cut short: the file keeps its last complete state. */
+                        /* Cut short: the file keeps its last complete content. */
                         free(buf);
                         return r == -EPIPE ? EXIT_SUCCESS : EXIT_FAILURE;
                 }
-                result = buf ? a->write_file(a->dir_fd, a->name, buf, (size_t) h.size) : -ENOMEM;
+                result = buf ? f->write_file(f->dir_fd, f->name, buf, (size_t) h.size) : -ENOMEM;
                 free(buf);
                 if (send_full(a->sock, &result, sizeof(result)) < 0)
                         return EXIT_FAILURE;
@@ -464,6 +507,7 @@ static int keeper_loop(const struct keeper_args *a) {
  * buffers, copied by the fork, are the daemon's to run and flush. */
 static _Noreturn void keeper_main(const struct keeper_args *a) {
         static const int ignored[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE };
+        int keep[SANDBOX_KEEPER_FILES_MAX + 1];
         sigset_t none;
         int32_t ready;
         int status;
@@ -474,7 +518,13 @@ static _Noreturn void keeper_main(const struct keeper_args *a) {
                 sigaction(ignored[i], &(struct sigaction){ .sa_handler = SIG_IGN }, NULL);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        close_all_but(a->sock, a->dir_fd);
+        keep[0] = a->sock;
+        for (size_t i = 0; i < a->n_files; i++)
+                keep[i + 1] = a->files[i].dir_fd;
+        close_all_but(keep, a->n_files + 1);
+        /* The unit's UMask=0077 would make the metrics 0600, which node_exporter (its own user)
+         * cannot read; every file made here is made with the mode its write function names. */
+        umask(0);
         (void) prctl(PR_SET_NAME, "closewaitd-keep");
         ready = keeper_filter(a);
         if (send_full(a->sock, &ready, sizeof(ready)) < 0 || ready < 0)
@@ -502,23 +552,34 @@ static void keeper_gone(struct sandbox_keeper *k) {
         k->pid = 0;
 }
 
-int sandbox_keeper_start(int dir_fd, const char *name, sandbox_write_fn write_file, struct sandbox_keeper **ret) {
+static bool file_valid(const struct sandbox_keeper_file *f) {
+        return f->dir_fd >= 0 && f->name && f->name[0] && !strchr(f->name, '/') &&
+               strlen(f->name) <= SANDBOX_KEEPER_NAME_MAX && f->write_file;
+}
+
+int sandbox_keeper_start(const struct sandbox_keeper_file *files, size_t n, struct sandbox_keeper **ret) {
         const struct timeval timeout = {
                 .tv_sec = (time_t) (SANDBOX_KEEPER_TIMEOUT_USEC / USEC_PER_SEC),
                 .tv_usec = (suseconds_t) (SANDBOX_KEEPER_TIMEOUT_USEC % USEC_PER_SEC),
         };
-        struct keeper_args a = { .dir_fd = dir_fd, .name = name, .write_file = write_file };
+        struct keeper_args a = { .n_files = n };
         struct sandbox_keeper *k;
         int sv[2], r;
         int32_t ready;
         pid_t pid;
 
-        if (dir_fd < 0 || !name[0] || strchr(name, '/') || strlen(name) > 200)
+        if (n == 0 || n > SANDBOX_KEEPER_FILES_MAX)
                 return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                if (!file_valid(&files[i]))
+                        return -EINVAL;
+                a.files[i] = files[i];
+        }
         k = calloc(1, sizeof(*k));
         if (!k)
                 return -ENOMEM;
         k->sock = -1;
+        k->n_files = n;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
                 r = -errno;
                 goto fail;
@@ -558,13 +619,15 @@ fail:
         return r;
 }
 
-int sandbox_keeper_save(struct sandbox_keeper *k, const void *data, size_t size) {
-        struct keeper_header h = { .size = size };
+int sandbox_keeper_save(struct sandbox_keeper *k, size_t file, const void *data, size_t size) {
+        struct keeper_header h = { .size = size, .file = (uint32_t) file };
         int32_t result;
         int r;
 
         if (k->sock < 0)
                 return -ECHILD;
+        if (file >= k->n_files)
+                return -EINVAL;
         if (size > SANDBOX_KEEPER_MAX_SIZE)
                 return -EFBIG;
         r = send_full(k->sock, &h, sizeof(h));
@@ -595,4 +658,35 @@ struct sandbox_keeper *sandbox_keeper_free(struct sandbox_keeper *k) {
                 ;
         free(k);
         return NULL;
+}
+
+int sandbox_write_readable(int dir_fd, const char *name, const char *buf, size_t len) {
+        char tmp[SANDBOX_KEEPER_NAME_MAX + 8];
+        int fd, r = 0;
+
+        /* node_exporter reads every "*.prom" of the directory; ".NAME.tmp" is not one. */
+        if ((size_t) snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp))
+                return -ENAMETOOLONG;
+        fd = openat(dir_fd, tmp, SANDBOX_KEEPER_OPEN_FLAGS, 0644);
+        if (fd < 0)
+                return -errno;
+        while (len > 0) {
+                ssize_t k = write(fd, buf, len);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        r = k < 0 ? -errno : -EIO;
+                        break;
+                }
+                buf += k;
+                len -= (size_t) k;
+        }
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                unlinkat(dir_fd, tmp, 0);
+        return r;
 }

@@ -3,11 +3,12 @@
  * The daemon runs as uid 0 with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, which it needs to read
  * /proc/PID/fd of every process. With them /proc/PID/root leads into the file system of any
  * process, past every mount the unit sets up (ProtectSystem=strict, InaccessiblePaths=): reading
- * is the job, but writing is not. After startup the daemon writes one file, its state, so the
- * work is split as OpenBSD's ntpd splits it:
+ * is the job, but writing is not. After startup the daemon writes its state and, when asked to, the
+ * Prometheus metrics file, so the work is split as OpenBSD's ntpd splits it:
  *
- *  - the keeper, a child process forked at startup, owns the state directory and writes the
- *    state file, and nothing else: a strict allowlist seccomp filter of its own;
+ *  - the keeper, a child process forked at startup, owns the state directory (and the directory
+ *    of the metrics file, when there is one) and writes those files, and nothing else: a strict
+ *    allowlist seccomp filter of its own;
  *  - the daemon then forbids itself every way to write, create, rename, remove or change the
  *    metadata of a file, to mount, to ptrace, and to open a socket other than a datagram one to
  *    the journal and sd_notify or the socket diagnostics (sandbox_forbid_writes()).
@@ -83,32 +84,50 @@ struct sandbox_keeper;
 /* The flags of the one kind of open() the keeper's filter allows. */
 #define SANDBOX_KEEPER_OPEN_FLAGS (O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW)
 
-/* How the keeper writes size bytes of buf as dir_fd/name (tracker_write_file() in the daemon);
- * returns 0 or -errno. It runs under the keeper's filter: it may openat() at dir_fd with
- * SANDBOX_KEEPER_OPEN_FLAGS, write(), fsync(), close(), renameat() and unlinkat() within dir_fd,
- * and allocate memory; anything else fails with EPERM. */
+/* The longest file name the keeper takes: ".NAME.tmp", its temporary file, must fit NAME_MAX. */
+#define SANDBOX_KEEPER_NAME_MAX 200
+
+/* How many files one keeper writes at most (the state, the metrics). */
+#define SANDBOX_KEEPER_FILES_MAX 4
+
+/* How the keeper writes size bytes of buf as dir_fd/name (tracker_write_file() for the state,
+ * sandbox_write_readable() for the metrics); returns 0 or -errno. It runs under the keeper's
+ * filter: it may openat() at dir_fd with SANDBOX_KEEPER_OPEN_FLAGS (with any mode: the keeper's
+ * umask is 0, so the mode given is the mode the file gets), write(), fsync(), close(),
+ * renameat() and unlinkat() within dir_fd, and allocate memory; anything else fails with EPERM. */
 typedef int (*sandbox_write_fn)(int dir_fd, const char *name, const char *buf, size_t size);
 
-/* Fork the keeper of the file name (no '/', at most 200 bytes) in the directory dir_fd, which
- * writes it with write_file. Call it before sandbox_forbid_writes(), from a process without
- * threads. The keeper:
+/* One file the keeper writes: name (no '/', at most SANDBOX_KEEPER_NAME_MAX bytes) in the
+ * directory dir_fd, with write_file. */
+struct sandbox_keeper_file {
+        int dir_fd;
+        const char *name;
+        sandbox_write_fn write_file;
+};
+
+/* Fork the keeper of the n files (1 .. SANDBOX_KEEPER_FILES_MAX; file i is the i of
+ * sandbox_keeper_save()). Call it before sandbox_forbid_writes(), from a process without threads.
+ * The keeper:
  *  - ignores SIGTERM, SIGINT and SIGHUP (systemd signals the whole unit at stop, and the daemon
  *    sends its last state after that), and exits when the daemon closes the link or dies;
- *  - closes every fd but stdin, stdout, stderr, dir_fd and its end of the link;
- *  - runs under a seccomp filter that allows only what writing dir_fd/name needs (openat() at
- *    dir_fd with fixed flags, write, fsync, renameat() and unlinkat() within dir_fd, its end of
- *    the link, memory, exit); any other system call fails with EPERM.
- * dir_fd stays open here: the caller closes it. Returns 0 and *ret once the keeper runs under its
- * filter, or -errno: -EINVAL (a bad name), socketpair() or fork() failures, -ENOMEM, or the error
- * of the keeper's own filter (as sandbox_forbid_writes(); the keeper does not run unconfined). */
-int sandbox_keeper_start(int dir_fd, const char *name, sandbox_write_fn write_file, struct sandbox_keeper **ret);
+ *  - closes every fd but stdin, stdout, stderr, the files' directories and its end of the link;
+ *  - sets its umask to 0: each write function names the mode of what it creates (the state 0600,
+ *    the metrics 0644 for node_exporter, whatever the unit's UMask=);
+ *  - runs under a seccomp filter that allows only what writing the files needs (openat() at one
+ *    of their directories with fixed flags, write, fsync, renameat() and unlinkat() within one
+ *    directory, its end of the link, memory, exit); any other system call fails with EPERM.
+ * The directory fds stay open here: the caller closes them. Returns 0 and *ret once the keeper
+ * runs under its filter, or -errno: -EINVAL (no files, too many, a bad name or fd), socketpair()
+ * or fork() failures, -ENOMEM, or the error of the keeper's own filter (as
+ * sandbox_forbid_writes(); the keeper does not run unconfined). */
+int sandbox_keeper_start(const struct sandbox_keeper_file *files, size_t n, struct sandbox_keeper **ret);
 
-/* Have the keeper write data (size bytes) as dir_fd/name, and wait for its answer. Returns 0;
- * -EFBIG when size > SANDBOX_KEEPER_MAX_SIZE (nothing is sent); the -errno of its write function
- * (it goes on); or -ECHILD when the keeper is gone: it died, the link failed, or it did not answer
- * within SANDBOX_KEEPER_TIMEOUT_USEC (it is killed then). After -ECHILD every call returns
- * -ECHILD at once. Never raises SIGPIPE. */
-int sandbox_keeper_save(struct sandbox_keeper *k, const void *data, size_t size);
+/* Have the keeper write data (size bytes) as file number file, and wait for its answer. Returns
+ * 0; -EFBIG when size > SANDBOX_KEEPER_MAX_SIZE, -EINVAL for a file it was not started with
+ * (nothing is sent); the -errno of its write function (it goes on); or -ECHILD when the keeper is
+ * gone: it died, the link failed, or it did not answer within SANDBOX_KEEPER_TIMEOUT_USEC (it is
+ * killed then). After -ECHILD every call returns -ECHILD at once. Never raises SIGPIPE. */
+int sandbox_keeper_save(struct sandbox_keeper *k, size_t file, const void *data, size_t size);
 
 /* The process id of the keeper, or 0 once it is gone. */
 pid_t sandbox_keeper_pid(const struct sandbox_keeper *k);
@@ -116,3 +135,11 @@ pid_t sandbox_keeper_pid(const struct sandbox_keeper *k);
 /* Close the link: the keeper, done with every save it answered, exits; wait for it. Accepts
  * NULL, returns NULL. */
 struct sandbox_keeper *sandbox_keeper_free(struct sandbox_keeper *k);
+
+/* A sandbox_write_fn for a file other users read (the metrics, read by node_exporter, which runs
+ * as its own user): len bytes of buf as dir_fd/name, atomically (".NAME.tmp", then renamed over
+ * it; readers see the old file or the new one, never a part), mode 0644. Not fsync'd: the file
+ * is rewritten after every scan and worth nothing after a crash, while an fsync on a busy disk
+ * would hold up the scan, and the keeper's answer, for as long as the disk takes. Returns 0 or
+ * -errno; no temporary file is left behind. */
+int sandbox_write_readable(int dir_fd, const char *name, const char *buf, size_t len);

@@ -130,3 +130,9 @@ void json_put_string(FILE *f, const char *s) {
         }
         fputc('"', f);
 }
+
+size_t str_utf8_char(const char *s, size_t len) {
+        uint32_t cp;
+
+        return len > 0 ? utf8_sequence((const unsigned char *) s, len, &cp) : 0;
+}

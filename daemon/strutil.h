@@ -14,3 +14,8 @@ char *str_escape(const char *in, size_t len);
 /* Write s to f as a JSON string literal, quotes included. Control bytes become \u00XX and bytes
  * that are not valid UTF-8 become \ufffd, so the output always parses. */
 void json_put_string(FILE *f, const char *s);
+
+/* The length of the UTF-8 character at the start of s (at most len bytes): 1 for ASCII, 2 to 4
+ * for a valid multi-byte sequence, 0 when it is not valid UTF-8 (a stray or cut-short sequence,
+ * an overlong form, a surrogate, above U+10FFFF) or len is 0. */
+size_t str_utf8_char(const char *s, size_t len);

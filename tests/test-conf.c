@@ -20,6 +20,8 @@
 
 static const char full_text[] = "# every key, none at its default\n"
                                 "interval = 2.5;\n"
+                                "netns = false;\n"
+                                "metrics_file = \"/var/lib/prometheus/node-exporter/closewaitd.prom\";\n"
                                 "close_wait: {\n"
                                 "  count = 7;\n"
                                 "  age = 600.0;\n"
@@ -57,6 +59,8 @@ static void assert_conf_equal(const struct conf *a, const struct conf *b) {
         assert_thresholds_equal(&a->t, &b->t);
         assert_true(a->clear_ratio == b->clear_ratio);
         assert_int_equal(a->repeat_usec, b->repeat_usec);
+        assert_int_equal(a->netns, b->netns);
+        assert_ptr_equal(a->metrics_file, b->metrics_file);
         assert_ptr_equal(a->rules, b->rules);
         assert_int_equal(a->n_rules, b->n_rules);
 }
@@ -85,6 +89,8 @@ static void test_defaults(void **state) {
         assert_int_equal(c.t.fd_pressure.hold_usec, 15 * USEC_PER_SEC);
         assert_true(c.clear_ratio == 0.5);
         assert_int_equal(c.repeat_usec, 3600 * USEC_PER_SEC);
+        assert_true(c.netns);
+        assert_null(c.metrics_file);
         assert_null(c.rules);
         assert_int_equal(c.n_rules, 0);
 }
@@ -121,6 +127,8 @@ static void test_full(void **state) {
         assert_int_equal(c.t.fd_pressure.hold_usec, 5 * USEC_PER_SEC);
         assert_true(c.clear_ratio == 0.25);
         assert_int_equal(c.repeat_usec, 120 * USEC_PER_SEC);
+        assert_false(c.netns);
+        assert_string_equal(c.metrics_file, "/var/lib/prometheus/node-exporter/closewaitd.prom");
         assert_int_equal(c.n_rules, 3);
 
         r = &c.rules[0];
@@ -156,6 +164,41 @@ static void test_full(void **state) {
         assert_null(c.rules);
         assert_int_equal(c.n_rules, 0);
         assert_int_equal(c.interval_usec, 5 * USEC_PER_SEC);
+        assert_null(c.metrics_file);
+        assert_true(c.netns);
+}
+
+/* metrics_file: the paths node_exporter reads, "" for none; netns both ways. */
+static void test_metrics_file(void **state) {
+        static const struct {
+                const char *text;
+                const char *want; /* NULL: off */
+        } good[] = {
+                { "metrics_file = \"/run/closewaitd.prom\";", "/run/closewaitd.prom" },
+                { "metrics_file = \"/a.prom\";", "/a.prom" },
+                { "metrics_file = \"/var/lib/node exporter/x y.prom\";", "/var/lib/node exporter/x y.prom" },
+                { "metrics_file = \"/var/lib/prometheus/node-exporter/\" \"closewaitd.prom\";",
+                  "/var/lib/prometheus/node-exporter/closewaitd.prom" },
+                { "metrics_file = \"\";", NULL },
+                { "netns = true; metrics_file = \"\";", NULL },
+        };
+        struct conf_errors errs = {};
+        struct conf c;
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                if (conf_load_string(good[i].text, PATH, &c, &errs) != 0)
+                        fail_msg("case %zu: %s: %s", i, good[i].text, errs.n > 0 ? errs.msgs[0] : "?");
+                if (good[i].want)
+                        assert_string_equal(c.metrics_file, good[i].want);
+                else
+                        assert_null(c.metrics_file);
+                conf_done(&c);
+        }
+        assert_int_equal(conf_load_string("netns = false;", PATH, &c, &errs), 0);
+        assert_false(c.netns);
+        assert_int_equal(conf_load_string("netns = true;", PATH, &c, &errs), 0);
+        assert_true(c.netns);
+        assert_int_equal(errs.n, 0);
 }
 
 /* Users write "interval = 5;": integer literals (also 64-bit ones and hex) are accepted wherever
@@ -373,8 +416,8 @@ static void test_errors_append(void **state) {
         assert_int_equal(conf_load_string("foo = 1;", "a.conf", &c, &errs), -EINVAL);
         assert_int_equal(conf_load_string("\nbar = 1;", "b.conf", &c, &errs), -EINVAL);
         assert_int_equal(errs.n, 2);
-        assert_string_equal(errs.msgs[0], "a.conf:1: unknown key \"foo\" (expected interval, close_wait, "
-                                          "accept_backlog, time_wait, fd_pressure, alert, rules)");
+        assert_string_equal(errs.msgs[0], "a.conf:1: unknown key \"foo\" (expected interval, netns, metrics_file, "
+                                          "close_wait, accept_backlog, time_wait, fd_pressure, alert, rules)");
         assert_true(strncmp(errs.msgs[1], "b.conf:2: unknown key \"bar\"", 27) == 0);
         conf_errors_done(&errs);
         conf_errors_done(&errs); /* it left errs empty: a second call is harmless */
@@ -440,7 +483,7 @@ static const struct bad bad_cases[] = {
           2,
           { { 1, "integer 4294967346 is out of range" }, { 2, "syntax error" } } },
         /* unknown keys */
-        { "foo = 1;\n", 1, { { 1, "unknown key \"foo\" (expected interval, close_wait," } } },
+        { "foo = 1;\n", 1, { { 1, "unknown key \"foo\" (expected interval, netns, metrics_file, close_wait," } } },
         { "\nclose_wait: {\n  cont = 5;\n};\n",
           1,
           { { 3, "unknown key \"cont\" in section \"close_wait\" (expected count, age, hold)" } } },
@@ -509,6 +552,40 @@ static const struct bad bad_cases[] = {
         { "close_wait: { count = 99999999999L; };\n",
           1,
           { { 1, "close_wait.count must be between 1 and 10000000, not 99999999999" } } },
+        /* netns, metrics_file */
+        { "\nnetns = 1;\n", 1, { { 2, "netns must be a boolean (true or false), not an integer" } } },
+        { "netns = \"yes\";\n", 1, { { 1, "netns must be a boolean (true or false), not a string" } } },
+        { "metrics_file = true;\n",
+          1,
+          { { 1, "metrics_file must be a string (an absolute path ending in \".prom\"), not a boolean" } } },
+        { "metrics_file = \"closewaitd.prom\";\n",
+          1,
+          { { 1, "metrics_file must be an absolute path, not \"closewaitd.prom\"" } } },
+        { "metrics_file = \"./x.prom\";\n", 1, { { 1, "metrics_file must be an absolute path" } } },
+        { "metrics_file = \"/var/lib/x.txt\";\n",
+          1,
+          { { 1, "metrics_file must end in \".prom\" (node_exporter's textfile collector reads only those), not "
+                 "\"/var/lib/x.txt\"" } } },
+        { "metrics_file = \"/var/lib/x.prom/\";\n", 1, { { 1, "metrics_file must end in \".prom\"" } } },
+        { "metrics_file = \"/var/lib/x.PROM\";\n", 1, { { 1, "metrics_file must end in \".prom\"" } } },
+        { "metrics_file = \"/\";\n", 1, { { 1, "metrics_file must end in \".prom\"" } } },
+        { "metrics_file = \"/var/lib/.prom\";\n",
+          1,
+          { { 1, "metrics_file needs a file name before \".prom\", not \"/var/lib/.prom\"" } } },
+        { "metrics_file = \"/var/lib/x\n.prom\";\n",
+          1,
+          { { 1, "metrics_file must not contain control characters (a newline, a tab)" } } },
+        { "metrics_file = \"/var/lib/x\\n.prom\";\n", 1, { { 1, "metrics_file must not contain control" } } },
+        { "metrics_file = \"/var/lib/x\\x1b[31m.prom\";\n", 1, { { 1, "metrics_file must not contain control" } } },
+        { "metrics_file = \"/var/lib/x\\x7f.prom\";\n", 1, { { 1, "metrics_file must not contain control" } } },
+        { "metrics_file = \"/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+          "xxxxxxxxxxxxxxxx.prom\";\n",
+          1,
+          { { 1, "metrics_file's file name must be at most 200 bytes, not 201" } } },
+        { "metrics_file = \"/a.prom\";\nnetns = 0.5;\nmetrics_file2 = 1;\n",
+          2,
+          { { 2, "netns must be a boolean" }, { 3, "unknown key \"metrics_file2\"" } } },
         /* rules */
         { "rules = (\n  { ignore = true; }\n);\n", 1, { { 2, "rules[0] needs at least one of comm, exe, unit" } } },
         { "rules = { comm = \"x\"; };\n",
@@ -594,6 +671,7 @@ int main(void) {
                 cmocka_unit_test(test_missing),       cmocka_unit_test(test_real_file),
                 cmocka_unit_test(test_errors_append), cmocka_unit_test(test_too_many_lines),
                 cmocka_unit_test(test_not_confused),  cmocka_unit_test(test_bad),
+                cmocka_unit_test(test_metrics_file),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);

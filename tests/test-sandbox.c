@@ -3,7 +3,9 @@
  * filter; the same when the seccomp() call itself is refused (the unit's SystemCallFilter=); the
  * filter as built for other architectures; and the keeper, writing with the daemon's own
  * tracker_write_file() (so its filter is checked against what that function does): saves, its
- * errors, a keeper killed or stuck, signals it ignores, the fds it keeps, the end of the link.
+ * errors, a keeper killed or stuck, signals it ignores, the fds it keeps, the end of the link;
+ * and the keeper of two files, the state and the metrics (sandbox_write_readable()), each in its
+ * own directory, with their modes, and what a write function may not do there.
  * Skips without seccomp. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -566,7 +568,9 @@ static int open_dir(const struct scratch *s) {
 static struct sandbox_keeper *start_keeper(int dir) {
         struct sandbox_keeper *k = NULL;
 
-        assert_int_equal(sandbox_keeper_start(dir, "state", tracker_write_file, &k), 0);
+        const struct sandbox_keeper_file file = { dir, "state", tracker_write_file };
+
+        assert_int_equal(sandbox_keeper_start(&file, 1, &k), 0);
         assert_non_null(k);
         assert_true(sandbox_keeper_pid(k) > 0);
         return k;
@@ -608,22 +612,22 @@ static void test_keeper_saves(void **state) {
         k = start_keeper(dir);
         pid = sandbox_keeper_pid(k);
 
-        assert_int_equal(sandbox_keeper_save(k, "one\n", 4), 0);
+        assert_int_equal(sandbox_keeper_save(k, 0, "one\n", 4), 0);
         check_state(dir, "one\n", 4);
         /* Replaced, not appended. */
-        assert_int_equal(sandbox_keeper_save(k, "two\n", 4), 0);
+        assert_int_equal(sandbox_keeper_save(k, 0, "two\n", 4), 0);
         check_state(dir, "two\n", 4);
         big = malloc(big_size);
         assert_non_null(big);
         for (size_t i = 0; i < big_size; i++)
                 big[i] = (char) ('a' + i % 23);
-        assert_int_equal(sandbox_keeper_save(k, big, big_size), 0);
+        assert_int_equal(sandbox_keeper_save(k, 0, big, big_size), 0);
         check_state(dir, big, big_size);
-        assert_int_equal(sandbox_keeper_save(k, "", 0), 0);
+        assert_int_equal(sandbox_keeper_save(k, 0, "", 0), 0);
         check_state(dir, "", 0);
         /* Too large: refused here, nothing sent, the keeper goes on. */
-        assert_int_equal(sandbox_keeper_save(k, big, SANDBOX_KEEPER_MAX_SIZE + 1), -EFBIG);
-        assert_int_equal(sandbox_keeper_save(k, "three\n", 6), 0);
+        assert_int_equal(sandbox_keeper_save(k, 0, big, SANDBOX_KEEPER_MAX_SIZE + 1), -EFBIG);
+        assert_int_equal(sandbox_keeper_save(k, 0, "three\n", 6), 0);
         check_state(dir, "three\n", 6);
         free(big);
 
@@ -649,10 +653,10 @@ static void test_keeper_write_error(void **state) {
         dir = open_dir(&s);
         k = start_keeper(dir);
         assert_int_equal(mkdirat(dir, ".state.tmp", 0700), 0); /* the temporary file cannot be opened */
-        assert_int_equal(sandbox_keeper_save(k, "one\n", 4), -EISDIR);
+        assert_int_equal(sandbox_keeper_save(k, 0, "one\n", 4), -EISDIR);
         assert_int_equal(faccessat(dir, "state", F_OK, 0), -1);
         assert_int_equal(unlinkat(dir, ".state.tmp", AT_REMOVEDIR), 0);
-        assert_int_equal(sandbox_keeper_save(k, "one\n", 4), 0);
+        assert_int_equal(sandbox_keeper_save(k, 0, "one\n", 4), 0);
         check_state(dir, "one\n", 4);
         sandbox_keeper_free(k);
         close(dir);
@@ -677,14 +681,14 @@ static void test_keeper_killed(void **state) {
 
         k = start_keeper(dir);
         assert_int_equal(kill(sandbox_keeper_pid(k), SIGKILL), 0);
-        assert_int_equal(sandbox_keeper_save(k, big, 1 << 20), -ECHILD);
+        assert_int_equal(sandbox_keeper_save(k, 0, big, 1 << 20), -ECHILD);
         assert_int_equal(sandbox_keeper_pid(k), 0); /* reaped */
-        assert_int_equal(sandbox_keeper_save(k, "x", 1), -ECHILD);
+        assert_int_equal(sandbox_keeper_save(k, 0, "x", 1), -ECHILD);
         sandbox_keeper_free(k);
 
         k = start_keeper(dir);
         assert_int_equal(kill(sandbox_keeper_pid(k), SIGKILL), 0);
-        assert_int_equal(sandbox_keeper_save(k, "x", 1), -ECHILD); /* small: fails at the answer */
+        assert_int_equal(sandbox_keeper_save(k, 0, "x", 1), -ECHILD); /* small: fails at the answer */
         sandbox_keeper_free(k);
 
         free(big);
@@ -711,7 +715,7 @@ static void test_keeper_stuck(void **state) {
         pid = sandbox_keeper_pid(k);
         assert_int_equal(kill(pid, SIGSTOP), 0);
         start = now_monotonic_usec();
-        assert_int_equal(sandbox_keeper_save(k, "x", 1), -ECHILD);
+        assert_int_equal(sandbox_keeper_save(k, 0, "x", 1), -ECHILD);
         assert_true(now_monotonic_usec() - start >= SANDBOX_KEEPER_TIMEOUT_USEC - USEC_PER_SEC);
         assert_int_equal(sandbox_keeper_pid(k), 0);
         assert_int_equal(kill(pid, 0), -1); /* killed and reaped */
@@ -735,7 +739,7 @@ static void test_keeper_ignores_signals(void **state) {
         assert_int_equal(kill(sandbox_keeper_pid(k), SIGTERM), 0);
         assert_int_equal(kill(sandbox_keeper_pid(k), SIGINT), 0);
         assert_int_equal(kill(sandbox_keeper_pid(k), SIGHUP), 0);
-        assert_int_equal(sandbox_keeper_save(k, "last\n", 5), 0);
+        assert_int_equal(sandbox_keeper_save(k, 0, "last\n", 5), 0);
         check_state(dir, "last\n", 5);
         sandbox_keeper_free(k);
         close(dir);
@@ -791,13 +795,180 @@ static void test_keeper_confined(void **state) {
 
 static void test_keeper_bad_name(void **state) {
         struct sandbox_keeper *k = NULL;
+        char long_name[SANDBOX_KEEPER_NAME_MAX + 2];
+        const struct sandbox_keeper_file bad[] = {
+                { AT_FDCWD, "state", tracker_write_file },
+                { 0, "", tracker_write_file },
+                { 0, "../state", tracker_write_file },
+                { 0, NULL, tracker_write_file },
+                { 0, "state", NULL },
+                { 0, long_name, tracker_write_file },
+        };
+        const struct sandbox_keeper_file many[SANDBOX_KEEPER_FILES_MAX + 1] = {};
 
         (void) state;
-        assert_int_equal(sandbox_keeper_start(AT_FDCWD, "state", tracker_write_file, &k), -EINVAL);
-        assert_int_equal(sandbox_keeper_start(0, "", tracker_write_file, &k), -EINVAL);
-        assert_int_equal(sandbox_keeper_start(0, "../state", tracker_write_file, &k), -EINVAL);
+        memset(long_name, 'x', sizeof(long_name) - 1);
+        long_name[sizeof(long_name) - 1] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_int_equal(sandbox_keeper_start(&bad[i], 1, &k), -EINVAL);
+        assert_int_equal(sandbox_keeper_start(bad, 0, &k), -EINVAL);
+        assert_int_equal(sandbox_keeper_start(many, ELEMENTSOF(many), &k), -EINVAL);
         assert_null(k);
         assert_null(sandbox_keeper_free(NULL));
+}
+
+/* dir/name holds exactly the NUL-terminated text, with mode mode, and no temporary file is left. */
+static void check_file(int dir, const char *name, const char *text, mode_t mode) {
+        char buf[256], tmp[64];
+        struct stat st;
+        size_t len;
+        int fd;
+
+        fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_mode & 07777, mode);
+        assert_int_equal(read_full(fd, buf, sizeof(buf), &len), 0);
+        assert_int_equal(len, strlen(text));
+        assert_memory_equal(buf, text, len);
+        close(fd);
+        snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+        assert_int_equal(faccessat(dir, tmp, F_OK, 0), -1);
+}
+
+/* The state and the metrics, each in its own directory: the state 0600, the metrics 0644 for
+ * node_exporter even under the unit's UMask=0077; each file goes where it belongs. */
+static void test_keeper_two_files(void **state) {
+        struct sandbox_keeper *k;
+        struct scratch s, m;
+        char path[64];
+        DIR *fds;
+        struct dirent *e;
+        mode_t old_umask;
+        int dir, mdir, kept = 0;
+
+        (void) state;
+        if (!seccomp_available())
+                skip();
+        scratch_make(&s);
+        scratch_make(&m);
+        dir = open_dir(&s);
+        mdir = open_dir(&m);
+        old_umask = umask(0077);
+        {
+                const struct sandbox_keeper_file files[] = {
+                        { dir, "state", tracker_write_file },
+                        { mdir, "closewaitd.prom", sandbox_write_readable },
+                };
+
+                assert_int_equal(sandbox_keeper_start(files, ELEMENTSOF(files), &k), 0);
+        }
+        umask(old_umask);
+
+        assert_int_equal(sandbox_keeper_save(k, 1, "m 1\n", 4), 0);
+        check_file(mdir, "closewaitd.prom", "m 1\n", 0644);
+        assert_int_equal(faccessat(dir, "closewaitd.prom", F_OK, 0), -1);
+        assert_int_equal(sandbox_keeper_save(k, 0, "state\n", 6), 0);
+        check_file(dir, "state", "state\n", 0600);
+        assert_int_equal(faccessat(mdir, "state", F_OK, 0), -1);
+        /* Replaced, each on its own. */
+        assert_int_equal(sandbox_keeper_save(k, 1, "m 2\n", 4), 0);
+        check_file(mdir, "closewaitd.prom", "m 2\n", 0644);
+        check_file(dir, "state", "state\n", 0600);
+        /* A file it was not started with: refused here, the keeper goes on. */
+        assert_int_equal(sandbox_keeper_save(k, 2, "x", 1), -EINVAL);
+        assert_int_equal(sandbox_keeper_save(k, 1, "m 3\n", 4), 0);
+        check_file(mdir, "closewaitd.prom", "m 3\n", 0644);
+
+        /* It keeps both directories and the link. */
+        snprintf(path, sizeof(path), "/proc/%d/fd", (int) sandbox_keeper_pid(k));
+        fds = opendir(path);
+        assert_non_null(fds);
+        while ((e = readdir(fds)))
+                if (e->d_name[0] != '.' && atoi(e->d_name) > 2 && atoi(e->d_name) < 1000)
+                        kept++;
+        closedir(fds);
+        assert_int_equal(kept, 3);
+
+        sandbox_keeper_free(k);
+        close(dir);
+        close(mdir);
+        scratch_remove(&s);
+        scratch_remove(&m);
+}
+
+/* What a write function may not do in the keeper, though both directories are open in it: move a
+ * file from one directory to the other, open anything by absolute path, open for reading and
+ * writing, make directories, links or symlinks, change modes. Run as the keeper's second file's
+ * write function; returns 0, or -(100 + the number of the first check that did not fail with
+ * EPERM). */
+static int other_dir_fd = -1;
+
+#define MUST_FAIL(n, call)                                                                                             \
+        do {                                                                                                           \
+                long rv_;                                                                                              \
+                errno = 0;                                                                                             \
+                rv_ = (long) (call);                                                                                   \
+                if (rv_ >= 0 || errno != EPERM)                                                                        \
+                        return -(100 + (n));                                                                           \
+        } while (0)
+
+static int hostile_write(int dir_fd, const char *name, const char *buf, size_t size) {
+        int fd;
+
+        (void) buf;
+        (void) size;
+        /* What it may do: make its file, in its directory. */
+        fd = openat(dir_fd, name, SANDBOX_KEEPER_OPEN_FLAGS, 0644);
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        MUST_FAIL(1, renameat(dir_fd, name, other_dir_fd, "moved"));
+        MUST_FAIL(2, renameat(other_dir_fd, "state", dir_fd, "moved"));
+        MUST_FAIL(3, openat(AT_FDCWD, "/tmp/closewaitd-hostile-write", SANDBOX_KEEPER_OPEN_FLAGS, 0644));
+        MUST_FAIL(4, openat(dir_fd, "rw", O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+        MUST_FAIL(5, openat(dir_fd, "append", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+        MUST_FAIL(6, mkdirat(dir_fd, "dir", 0755));
+        MUST_FAIL(7, symlinkat("/etc/shadow", dir_fd, "link"));
+        MUST_FAIL(8, linkat(dir_fd, name, dir_fd, "hard", 0));
+        MUST_FAIL(9, fchmodat(dir_fd, name, 04755, 0));
+        MUST_FAIL(10, unlinkat(dir_fd, "d", AT_REMOVEDIR));
+        MUST_FAIL(11, renameat2(dir_fd, name, dir_fd, "exchanged", RENAME_EXCHANGE));
+        return 0;
+}
+
+static void test_keeper_two_dirs_confined(void **state) {
+        struct sandbox_keeper *k;
+        struct scratch s, m;
+        int dir, mdir;
+
+        (void) state;
+        if (!seccomp_available())
+                skip();
+        scratch_make(&s);
+        scratch_make(&m);
+        dir = open_dir(&s);
+        mdir = open_dir(&m);
+        other_dir_fd = dir;
+        {
+                const struct sandbox_keeper_file files[] = {
+                        { dir, "state", tracker_write_file },
+                        { mdir, "x.prom", hostile_write },
+                };
+
+                assert_int_equal(sandbox_keeper_start(files, ELEMENTSOF(files), &k), 0);
+        }
+        assert_int_equal(sandbox_keeper_save(k, 0, "state\n", 6), 0);
+        assert_int_equal(sandbox_keeper_save(k, 1, "", 0), 0);
+        sandbox_keeper_free(k);
+        assert_int_equal(faccessat(dir, "moved", F_OK, 0), -1);
+        assert_int_equal(faccessat(mdir, "moved", F_OK, 0), -1);
+        assert_int_equal(faccessat(AT_FDCWD, "/tmp/closewaitd-hostile-write", F_OK, 0), -1);
+        check_file(dir, "state", "state\n", 0600);
+        close(dir);
+        close(mdir);
+        scratch_remove(&s);
+        scratch_remove(&m);
 }
 
 int main(void) {
@@ -807,6 +978,7 @@ int main(void) {
                 cmocka_unit_test(test_keeper_write_error), cmocka_unit_test(test_keeper_killed),
                 cmocka_unit_test(test_keeper_stuck),       cmocka_unit_test(test_keeper_ignores_signals),
                 cmocka_unit_test(test_keeper_confined),    cmocka_unit_test(test_keeper_bad_name),
+                cmocka_unit_test(test_keeper_two_files),   cmocka_unit_test(test_keeper_two_dirs_confined),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,12 @@ packages=(
 	groff-base                           # the install test renders the man pages with warnings on
 	clang libclang-rt-14-dev             # libFuzzer (tools/fuzz.sh)
 	cppcheck clang-tidy                  # static analysis (tools/lint.sh)
+	prometheus                           # promtool: checks the metrics file and the alerting rules
 )
+# prometheus is the whole server (22 MB download, 96 MB installed, 11 small libjs-* packages for
+# its web console; Debian ships promtool in no package of its own). Its postinst enables
+# prometheus.service: on a host that runs systemd, Prometheus then listens on :9090. The tests
+# need only /usr/bin/promtool; "systemctl disable --now prometheus" if the server is not wanted.
 
 missing=()
 for p in "${packages[@]}"; do

@@ -271,6 +271,10 @@ def seeds_conf():
                             "time_wait: { count = 0xFFFFFFFF; };\n",
         "err-rules-shapes": "rules = (\n  { ignore = true; },\n  5,\n  { unit = \"\"; exe = \"\"; }\n);\n",
         "err-include": "interval = 5;\n  @include \"/etc/passwd\"\n",
+        "metrics-file-netns": "netns = false;\nmetrics_file = \"/var/lib/prometheus/node-exporter/\" \"closewaitd.prom\";\n",
+        "err-metrics-file": "netns = 1;\nmetrics_file = \"x.prom\";\n",
+        "err-metrics-file-shapes": "metrics_file = \"/a/.prom\";\nmetrics_file2 = \"/a\\n.prom\";\n"
+                                   "rules = ( { comm = \"x\"; metrics_file = \"/b.txt\"; } );\n",
         "err-everything-in-file-order": "rules = (\n  { comm = \"a\"; close_wait = { count = 0; }; },\n  { }\n);\n"
                                         "interval = 0.01;\nclose_wait: {\n  count = \"x\";\n  age = -1;\n};\n"
                                         "bogus = 1;\n",
