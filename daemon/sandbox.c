@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/netlink.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -68,9 +69,24 @@ static const char *const forbidden_reach[] = { "process_vm_writev",
                                                "ptrace",
 #endif
                                                NULL };
+/* What CAP_SYS_ADMIN (granted for setns() into network namespaces) also opens and the daemon never
+ * uses: new namespaces (setns() is limited to network namespaces, and clone() to no new ones,
+ * below), BPF and perf programs that read kernel memory, fanotify, keyrings, the kernel log, the
+ * host name. */
+static const char *const forbidden_admin[] = { "unshare",       "bpf",         "perf_event_open", "fanotify_init",
+                                               "fanotify_mark", "keyctl",      "add_key",         "request_key",
+                                               "syslog",        "sethostname", "setdomainname",   NULL };
 /* Every way to change a file by path or by fd, and the calls that reach past the file system. */
-static const char *const *const forbidden_calls[] = { forbidden_tree, forbidden_meta, forbidden_system,
-                                                      forbidden_reach };
+static const char *const *const forbidden_calls[] = { forbidden_tree, forbidden_meta, forbidden_system, forbidden_reach,
+                                                      forbidden_admin };
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080 /* Linux 5.6; not in every libc's <sched.h> */
+#endif
+
+/* clone() flags of new namespaces: one masked compare each (a set bit anywhere refuses). */
+static const unsigned long forbidden_clone_flags[] = { CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                                                       CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET, CLONE_NEWTIME };
 
 /* Calls newer than libseccomp 2.5.4 (Debian 12), by number. Since Linux 5.1 every architecture
  * libseccomp knows but mips numbers new calls as asm-generic's table does; listed here are the
@@ -251,6 +267,23 @@ static int build_forbid_writes(uint32_t arch, scmp_filter_ctx *ret) {
                         goto finish;
         }
         r = add_socket_rules(ctx, arch, deny);
+        if (r < 0)
+                goto finish;
+        /* setns() into a network namespace only (netns.c enters them to open a diag socket);
+         * nstype 0 ("any") would let an fd of another kind through. */
+        r = add_rule(ctx, arch, deny, "setns", 1, (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_NE, CLONE_NEWNET, 0) });
+        if (r < 0)
+                goto finish;
+        /* clone() with new namespaces. clone3() takes its flags in a struct the filter cannot read:
+         * "not implemented" sends glibc's pthread_create() back to clone(). */
+        for (size_t i = 0; i < ELEMENTSOF(forbidden_clone_flags); i++) {
+                unsigned long f = forbidden_clone_flags[i];
+
+                r = add_rule(ctx, arch, deny, "clone", 1, (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_MASKED_EQ, f, f) });
+                if (r < 0)
+                        goto finish;
+        }
+        r = add_rule(ctx, arch, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL);
         if (r < 0)
                 goto finish;
         *ret = ctx;

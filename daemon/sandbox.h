@@ -62,6 +62,10 @@
  *  - ptrace (unless SANDBOX_PTRACE_ALLOWED), process_vm_writev, pidfd_getfd: with
  *    CAP_SYS_PTRACE they write into any process;
  *  - io_uring, whose requests open and write files past this filter;
+ *  - what CAP_SYS_ADMIN (for setns() into network namespaces) opens besides: setns() with any
+ *    nstype but CLONE_NEWNET, unshare(), clone() with a CLONE_NEW* flag (clone3() fails with
+ *    ENOSYS, so that glibc makes threads with clone()), bpf, perf_event_open, fanotify, keyrings,
+ *    syslog, sethostname/setdomainname;
  *  - socket() of any family but AF_UNIX and AF_NETLINK, of AF_UNIX stream and seqpacket sockets
  *    (connecting as uid 0 to systemd's private socket or the system bus is as good as root), and
  *    of netlink sockets other than NETLINK_SOCK_DIAG.

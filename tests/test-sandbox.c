@@ -16,6 +16,8 @@
 #include <linux/netlink.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -333,7 +335,38 @@ static int forbidden_checks(struct child *c, const struct scratch *s) {
         EXPECT_EPERM(c, ioctl(fd, _IOW(0x94, 25, unsigned long long), &flags)); /* btrfs */
         close(fd);
         close(dfd);
+
+        /* what CAP_SYS_ADMIN opens beyond entering network namespaces */
+        {
+                int uts = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+
+                EXPECT_EPERM(c, setns(uts, CLONE_NEWUTS));
+                EXPECT_EPERM(c, setns(uts, 0));
+                close(uts);
+        }
+        EXPECT_EPERM(c, unshare(CLONE_NEWUTS));
+        EXPECT_EPERM(c, unshare(CLONE_NEWNET));
+        /* valgrind 3.19 runs a raw fork-like clone() itself (the child crashes on its stack) */
+        if (!RUNNING_ON_VALGRIND) {
+                EXPECT_EPERM(c, syscall(SYS_clone, CLONE_NEWUTS | SIGCHLD, 0, NULL, NULL, 0));
+                EXPECT_EPERM(c, syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0));
+        }
+        EXPECT_ERRNO(c, ENOSYS, syscall(SYS_clone3, NULL, 0));
+        {
+                uint64_t attr[32] = {}; /* zeroed: valgrind reads what the kernel would */
+
+                EXPECT_EPERM(c, syscall(SYS_bpf, 0 /* BPF_MAP_CREATE */, attr, sizeof(attr)));
+                EXPECT_EPERM(c, syscall(SYS_perf_event_open, attr, 0, -1, -1, 0));
+        }
+        EXPECT_EPERM(c, syscall(SYS_fanotify_init, 0, 0));
+        EXPECT_EPERM(c, syscall(SYS_keyctl, 0, 0, 0, 0, 0));
+        EXPECT_EPERM(c, syscall(SYS_syslog, 10, NULL, 0));
+        EXPECT_EPERM(c, sethostname("x", 1));
         return 0;
+}
+
+static void *thread_noop(void *arg) {
+        return arg;
 }
 
 static int allowed_checks(struct child *c, const struct forbid_args *a) {
@@ -403,6 +436,21 @@ static int allowed_checks(struct child *c, const struct forbid_args *a) {
         close(efd);
         EXPECT_OK(c, ioctl(c->out, FIONREAD, &n) == 0 ? 0 : -1);
         EXPECT_OK(c, write(c->out, "", 0));
+
+        /* entering a network namespace (netns.c: a thread, setns(CLONE_NEWNET)): the thread is
+         * made with clone(), clone3() answering ENOSYS; setns() needs CAP_SYS_ADMIN besides */
+        {
+                pthread_t t;
+                int r = pthread_create(&t, NULL, thread_noop, NULL);
+
+                check(c, r == 0 && pthread_join(t, NULL) == 0, "pthread_create() and pthread_join()", r, r);
+        }
+        if (geteuid() == 0) {
+                int net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+                EXPECT_OK(c, setns(net, CLONE_NEWNET));
+                close(net);
+        }
         return 0;
 }
 
