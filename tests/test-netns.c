@@ -1,8 +1,12 @@
 /* Unit tests of netns: finding namespaces in a fake /proc tree, where "namespaces" are plain files
  * told apart by their inodes. Entering them fails (they are not nsfs files), which the set counts;
  * entering real namespaces is the integration tests' (test_netns.py, test_daemon_netns.py). */
+#define _GNU_SOURCE 1 /* unshare(), CLONE_NEWNET */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -103,7 +109,8 @@ static void test_find(void **state) {
         assert_int_equal(netns_refresh(s, true, &st), 0);
         assert_int_equal(netns_count(s), 3);
         assert_int_equal(st.found, 3);
-        assert_int_equal(st.failed, 2); /* plain files cannot be entered */
+        /* Plain files are no namespaces: setns() says EINVAL, which is no failure to report. */
+        assert_int_equal(st.failed, 0);
         assert_int_equal(st.opened, 0);
         assert_true(netns_get(s, 0)->own);
         assert_int_equal(netns_get(s, 0)->ino, own);
@@ -111,7 +118,7 @@ static void test_find(void **state) {
         assert_true(has(s, a) && has(s, b));
         assert_true(netns_get(s, 1)->ino < netns_get(s, 2)->ino);
         assert_null(netns_get(s, 1)->diag);
-        assert_true(netns_get(s, 1)->error < 0);
+        assert_int_equal(netns_get(s, 1)->error, -EINVAL);
         assert_null(netns_get(s, 3));
 
         /* 200 exits: its namespace is dropped; 100 and 101 share one, which stays. */
@@ -122,7 +129,7 @@ static void test_find(void **state) {
         assert_int_equal(netns_count(s), 2);
         assert_true(has(s, a));
         assert_false(has(s, b));
-        assert_int_equal(st.failed, 1);
+        assert_int_equal(st.failed, 0);
 
         /* Without enter: the own namespace only, and no /proc walk. */
         st = (struct netns_stats){};
@@ -188,7 +195,7 @@ static void test_run_netns(void **state) {
          * the file in run/ is on the same file system here, so it is taken (and not entered),
          * while a name on another file system is not (/proc/self/ns/net, not in the fake tree). */
         assert_int_equal(netns_count(s), 2);
-        assert_int_equal(st.failed, 1);
+        assert_int_equal(netns_get(s, 1)->error, -EINVAL);
         netns_set_free(s);
 
         snprintf(run, sizeof(run), "%s/nonexistent", t.root);
@@ -197,6 +204,81 @@ static void test_run_netns(void **state) {
         assert_int_equal(netns_count(s), 1);
         netns_set_free(s);
         tree_done(&t);
+}
+
+/* A real namespace that cannot be entered (no CAP_SYS_ADMIN in this child) is a failure, counted
+ * and kept in its entry; one that can is opened. Root only: it makes a namespace. */
+static void test_real_namespace(void **state) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
+        int ready[2], status;
+        pid_t holder, child;
+        char c;
+
+        (void) state;
+        if (geteuid() != 0 || netns_can_enter() != 1) {
+                print_message("skipped: needs root with CAP_SYS_ADMIN\n");
+                return;
+        }
+        assert_int_equal(pipe(ready), 0);
+        holder = fork();
+        assert_true(holder >= 0);
+        if (holder == 0) {
+                /* A namespace of its own, kept while it sleeps. */
+                c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+                (void) !write(ready[1], &c, 1);
+                pause();
+                _exit(0);
+        }
+        assert_int_equal(read(ready[0], &c, 1), 1);
+        close(ready[0]);
+        close(ready[1]);
+        if (c != 'y') {
+                kill(holder, SIGKILL);
+                waitpid(holder, NULL, 0);
+                print_message("skipped: cannot make a network namespace here\n");
+                return;
+        }
+
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                char path[64];
+                struct netns_stats st = {};
+                struct netns_set *s;
+                struct stat nst;
+                const struct netns_entry *e = NULL;
+                int ok = 1;
+
+                snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) holder);
+                ok &= stat(path, &nst) == 0;
+                /* With the capability: entered. */
+                ok &= netns_set_new("/proc", NULL, &s) == 0 && netns_refresh(s, true, &st) == 0;
+                for (size_t i = 0; ok && i < netns_count(s); i++)
+                        if (netns_get(s, i)->ino == nst.st_ino)
+                                e = netns_get(s, i);
+                ok &= e && e->diag && e->error == 0;
+                netns_set_free(s);
+                /* Without: refused, counted, tried again. */
+                ok &= syscall(SYS_capget, &h, caps) == 0;
+                caps[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+                ok &= syscall(SYS_capset, &h, caps) == 0 && netns_can_enter() == 0;
+                st = (struct netns_stats){};
+                e = NULL;
+                ok &= netns_set_new("/proc", NULL, &s) == 0 && netns_refresh(s, true, &st) == 0;
+                for (size_t i = 0; ok && i < netns_count(s); i++)
+                        if (netns_get(s, i)->ino == nst.st_ino)
+                                e = netns_get(s, i);
+                ok &= e && !e->diag && e->error == -EPERM && st.failed >= 1;
+                ok &= netns_get(s, 0)->own && netns_get(s, 0)->diag != NULL;
+                netns_set_free(s);
+                _exit(ok ? 0 : 1);
+        }
+        assert_int_equal(waitpid(child, &status, 0), child);
+        kill(holder, SIGKILL);
+        waitpid(holder, NULL, 0);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* A proc tree without self/ns/net cannot say which namespace is the own one. */
@@ -224,8 +306,9 @@ static void test_can_enter(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_find),    cmocka_unit_test(test_remembered), cmocka_unit_test(test_run_netns),
-                cmocka_unit_test(test_no_self), cmocka_unit_test(test_can_enter),
+                cmocka_unit_test(test_find),      cmocka_unit_test(test_remembered),
+                cmocka_unit_test(test_run_netns), cmocka_unit_test(test_real_namespace),
+                cmocka_unit_test(test_no_self),   cmocka_unit_test(test_can_enter),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
