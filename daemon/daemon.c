@@ -168,8 +168,8 @@ static int dump_namespaces(struct daemon *d) {
                 size_t first = d->socks.n;
 
                 if (!e->diag)
-                        continue; /* could not be entered: counted by the refresh */
-                d->socks.netns = e->ino;
+                        continue;                   /* could not be entered: counted by the refresh */
+                d->socks.netns = (uint32_t) e->ino; /* nsfs inodes are 32-bit */
                 r = dump_both(d, e->diag, SCAN_STATES, false, &d->socks);
                 if (r >= 0)
                         r = fetch_info(d, e->diag, first);
@@ -312,7 +312,7 @@ int daemon_save_state(const struct daemon *d, const char *boot_id, char **ret, s
 }
 
 int daemon_load_state(struct daemon *d, int dir_fd, const char *boot_id, usec_t now) {
-        return tracker_load(d->tracker, dir_fd, DAEMON_STATE_FILE, boot_id, now, netns_own(d->netns));
+        return tracker_load(d->tracker, dir_fd, DAEMON_STATE_FILE, boot_id, now, (uint32_t) netns_own(d->netns));
 }
 
 void daemon_set_netns(struct daemon *d, bool enter) {

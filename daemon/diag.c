@@ -65,7 +65,7 @@ static uint64_t cookie_hash(uint64_t netns, uint64_t c) {
 /* The slot holding cookie, or the empty slot where it would go. The table always has an empty
  * slot (at most half full), so the probe ends. Slots hold an index + 1 into socks, so the table
  * is 4 bytes a slot: cleared every scan, it must stay small. */
-static size_t set_slot(const struct diag_set *set, uint64_t netns, uint64_t cookie) {
+static size_t set_slot(const struct diag_set *set, uint32_t netns, uint64_t cookie) {
         size_t mask = set->hash_cap - 1;
         size_t i = (size_t) cookie_hash(netns, cookie) & mask;
 
@@ -139,7 +139,7 @@ int diag_set_add(struct diag_set *set, const struct diag_sock *s) {
         return 1;
 }
 
-struct diag_sock *diag_set_find(const struct diag_set *set, uint64_t netns, uint64_t cookie) {
+struct diag_sock *diag_set_find(const struct diag_set *set, uint32_t netns, uint64_t cookie) {
         size_t slot;
 
         if (cookie == 0 || set->hash_cap == 0)

@@ -31,19 +31,20 @@ struct diag_addr {
  * tcp_info timestamps (only when has_info). */
 struct diag_sock {
         uint64_t cookie; /* idiag_cookie[0] | idiag_cookie[1] << 32: with netns, the key of a socket */
-        uint64_t netns;  /* inode of the network namespace it was dumped from (set by the caller
-                          * of the dump, not by decoding); 0 when not known */
         struct diag_addr local;
         struct diag_addr remote;
         uint8_t state;       /* TCP_ESTABLISHED.. from <netinet/tcp.h> */
         uint8_t timer;       /* idiag_timer; 3 = TIME_WAIT timer */
+        bool has_info;       /* INET_DIAG_INFO present and long enough for the two stamps */
         uint32_t expires_ms; /* idiag_expires: ms left on the timer */
         uint32_t rqueue;     /* idiag_rqueue: CLOSE_WAIT: bytes (or the FIN) not read; LISTEN: accept queue */
         uint32_t wqueue;
         uint32_t uid;               /* idiag_uid */
         uint32_t inode;             /* 0: no file (in an accept queue, or TIME_WAIT) */
         uint32_t ifindex;           /* idiag_if: the device it is bound to, 0 for none */
-        bool has_info;              /* INET_DIAG_INFO present and long enough for the two stamps */
+        uint32_t netns;             /* inode of the network namespace it was dumped from (set by
+                                     * the dump, not by decoding; nsfs inodes are 32-bit, the
+                                     * kernel's ns_common.inum); 0 when not known */
         uint32_t last_data_recv_ms; /* tcpi_last_data_recv */
         uint32_t last_ack_recv_ms;  /* tcpi_last_ack_recv */
 };
@@ -53,7 +54,7 @@ struct diag_sock {
 struct diag_set {
         struct diag_sock *socks;
         size_t n, cap;
-        uint64_t netns; /* stamped on every socket that diag_parse_buffer() and the dumps add: the
+        uint32_t netns; /* stamped on every socket that diag_parse_buffer() and the dumps add: the
                          * namespace of the diag socket being read; set it before each dump */
         uint32_t *hash; /* open addressing on (netns, cookie): index + 1 into socks, 0 = empty slot */
         size_t hash_cap;
@@ -67,7 +68,7 @@ int diag_set_add(struct diag_set *set, const struct diag_sock *s);
 
 /* The socket of the set with this netns and cookie, or NULL (also for cookie 0, which is never
  * indexed). */
-struct diag_sock *diag_set_find(const struct diag_set *set, uint64_t netns, uint64_t cookie);
+struct diag_sock *diag_set_find(const struct diag_set *set, uint32_t netns, uint64_t cookie);
 
 /* Empty the set, keeping its memory for the next scan. Counters and netns are reset too. */
 void diag_set_clear(struct diag_set *set);

@@ -39,7 +39,7 @@ int tracker_observe(struct tracker *t, const struct diag_set *set, usec_t now, u
 
 /* Whether the socket with this netns and cookie is tracked: seen in CLOSE_WAIT by a recent scan,
  * so its age no longer depends on tcp_info. */
-bool tracker_contains(const struct tracker *t, uint64_t netns, uint64_t cookie);
+bool tracker_contains(const struct tracker *t, uint32_t netns, uint64_t cookie);
 
 /* How many sockets are tracked. */
 size_t tracker_size(const struct tracker *t);
@@ -64,4 +64,4 @@ int tracker_save(const struct tracker *t, int dir_fd, const char *name, const ch
  * version's); -EBADMSG when it is truncated or corrupt (a checksum
  * mismatch, a socket first seen after now; nothing is loaded then); -ENOMEM; other -errno from
  * reading. */
-int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id, usec_t now, uint64_t host_netns);
+int tracker_load(struct tracker *t, int dir_fd, const char *name, const char *boot_id, usec_t now, uint32_t host_netns);
