@@ -3,11 +3,34 @@
 
     tests/bench/bench.py [--build DIR] [--sockets 100000] [--holders 7] [--fillers 210] [--runs 5]
                          [--phases cold,steady,new,rss,idle] [--churn-scans 10000]
+                         [--netns 100] [--netns-sockets 20] [--netns-child-ehash 1024]
 
 Root only (exit 77 otherwise). Phases, always run in this order whatever the order given:
 
   idle    a quiet host: 50 CLOSE_WAIT in one process, sleepers up to 300 /proc pids. Run first,
           so that no leftover of the big scenario (TIME_WAIT, sockets being freed) is in its way.
+  netns   (only when asked) the cost of network namespaces; run before the big scenario, since
+          in a namespace that shares the host's TCP established hash table a dump walks all of
+          that table, the host's sockets included. First the daemon (interval 1.0 s) with no
+          namespace of ours: its CPU per scan, the base. Then --netns namespaces (`ip netns add`
+          cwbench-<pid>-<i>, nsfarm.py), in each a process of ours (setns()) holding
+          --netns-sockets CLOSE_WAIT over that namespace's loopback, verified with
+          `ss -Htn state close-wait` run there; `closewaitd --once --json` must report
+          scan.netns_watched >= N+1 and every leaker's pid with its K CLOSE_WAIT and its
+          namespace (T8). Then the daemon at interval 1.0 s, the first two scans skipped (the
+          first enters the namespaces), CPU per scan (STATUS=) against `ss -tan state close-wait`
+          run in each namespace after each scan, the CPU of the N summed (T7): what an operator
+          runs to see the same. Only ss is measured: this process setns()es its thread into the
+          namespace, posix_spawn()s ss there and comes back, so neither `ip netns exec` (which
+          also makes a mount namespace and remounts /sys) nor nsenter is counted; one pass of each
+          wrapper, its CPU included, is printed for information. T7i (information, no target):
+          the scan CPU added per namespace, (scan CPU with N - the base) / N, beside ss per
+          namespace. The kernel's table size (tcp_ehash_entries, the boot's dmesg line) and
+          net.ipv4.tcp_child_ehash_entries are printed: they set what a dump costs. With
+          --netns-child-ehash E > 0 (default 1024; 0: skipped) it is all done again with
+          tcp_child_ehash_entries = E while the namespaces are made (the old value is put back
+          right after, and in any case), so each gets a table of E buckets: T7e, T7ei, T8e. The
+          namespaces and their processes are removed whatever happens.
   cold    --sockets CLOSE_WAIT in --holders processes, --fillers other processes with >= 100k
           other fds (leakfarm.py). `closewaitd --once --json` and `ss -tanp state close-wait`,
           alternated run by run, stdout to /dev/null: wall time and CPU (rusage of wait4).
@@ -24,7 +47,8 @@ Root only (exit 77 otherwise). Phases, always run in this order whatever the ord
           reaches the sizes of the largest scans), the warm-up's growth printed beside it.
 
 Every target prints one line "Tn | measure | closewaitd | ss | ratio | target | MET/NOT MET";
-the last line is "targets: N met, M not met". The exit status is 0 whether targets are met or
+figures with no target print "Tn | measure | closewaitd | ss | ratio | - | INFO" and are not
+counted; the last line is "targets: N met, M not met". The exit status is 0 whether targets are met or
 not (a benchmark, not a test); 1 when the scenario or the daemon failed; 77 when not root.
 """
 
@@ -46,6 +70,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import leakfarm  # noqa: E402
+import nsfarm  # noqa: E402
 
 SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
 CONF = os.path.join(HERE, "closewaitd-bench.conf")
@@ -59,6 +84,8 @@ CHURN_WARMUP_SCANS = 1500  # ~4 min at interval 0.1 s: past the 60 s of TIME_WAI
 
 RE_SCAN = re.compile(r"scan ([0-9.]+) ms, cpu ([0-9.]+) ms, ([0-9]+) /proc entries")
 RE_CW = re.compile(r"([0-9]+) CLOSE_WAIT in ([0-9]+) process")
+RE_NS = re.compile(r"in ([0-9]+) network namespace")
+CHILD_EHASH = "/proc/sys/net/ipv4/tcp_child_ehash_entries"
 
 
 class BenchError(Exception):
@@ -177,6 +204,8 @@ class Status:
         m = RE_CW.search(text)
         self.cw = int(m.group(1)) if m else -1
         self.procs = int(m.group(2)) if m else -1
+        m = RE_NS.search(text)
+        self.netns = int(m.group(1)) if m else -1
 
 
 class Daemon:
@@ -306,14 +335,20 @@ class Results:
         self.rows.append((row, met))
         out(row)
 
+    def info(self, tid, measure, value, ss, ratio):
+        """A figure printed among the targets, with no target: "- | INFO", not counted."""
+        row = "%s | %s | %s | %s | %s | - | INFO" % (tid, measure, value, ss, ratio)
+        self.rows.append((row, None))
+        out(row)
+
     def summary(self):
         out()
         out("== summary")
         out("id | measure | closewaitd | ss | ratio | target | result")
         for row, _ in sorted(self.rows, key=lambda r: r[0].split(" ", 1)[0]):
             out(row)
-        met = sum(1 for _, m in self.rows if m)
-        out("targets: %d met, %d not met" % (met, len(self.rows) - met))
+        met = sum(1 for _, m in self.rows if m is True)
+        out("targets: %d met, %d not met" % (met, sum(1 for _, m in self.rows if m is False)))
 
 
 def describe_scenario(label, info, extra_pids=()):
@@ -530,6 +565,207 @@ def phase_big(args, binary, tmp, res, phases):
         farm.stop()
 
 
+def read_int(path):
+    try:
+        with open(path) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def write_int(path, value):
+    with open(path, "w") as f:
+        f.write("%d\n" % value)
+
+
+def dmesg_ehash():
+    """The boot's "TCP established hash table entries: N (order ...)", if the ring still has it."""
+    try:
+        r = subprocess.run(["dmesg"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r"TCP established hash table entries: ([^\n]*)", r.stdout.decode(errors="replace"))
+    return m.group(1).strip() if m else None
+
+
+def ss_in_netns(name, argv=None, stdout_path="/dev/null"):
+    """ss run in a namespace, only ss measured: this thread setns()es into it, posix_spawn()s ss
+    (which starts in the thread's namespace) and comes back; (wall s, cpu s) from wait4."""
+    argv = argv or [SS, "-tan", "state", "close-wait"]
+    with nsfarm.InNetns(name):
+        wall, cpu, rc = run_measured(argv, stdout_path)
+    if rc != 0:
+        raise BenchError("%s in %s exited %d" % (" ".join(argv), name, rc))
+    return wall, cpu
+
+
+def wrapped_ss_pass(names, wrapper):
+    """One pass of ss over the namespaces through `ip netns exec` or `nsenter`: summed cpu s (the
+    wrapper's own CPU included: wait4 counts the process from its exec of the wrapper on)."""
+    total = 0.0
+    for nm in names:
+        if wrapper == "ip":
+            argv = [nsfarm.IP, "netns", "exec", nm, SS, "-tan", "state", "close-wait"]
+        else:
+            argv = [NSENTER, "--net=" + nsfarm.netns_path(nm), SS, "-tan", "state", "close-wait"]
+        _, cpu, rc = run_measured(argv)
+        if rc != 0:
+            raise BenchError("%s exited %d" % (" ".join(argv), rc))
+        total += cpu
+    return total
+
+
+NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
+
+
+def netns_daemon(binary, tmp, name, runs, names=()):
+    """The daemon at interval 1.0 s: two scans skipped (the first enters the namespaces), then runs
+    scans; after each one ss in each of names, the CPU summed. (first, scans, ss sums ms)."""
+    d = Daemon(binary, tmp, name, 1.0)
+    try:
+        d.start()
+        first = d.next_status(timeout=120)
+        d.next_status()
+        scans, ss = [], []
+        for _ in range(runs):
+            scans.append(d.next_status())
+            if names:
+                ss.append(sum(ss_in_netns(nm)[1] for nm in names) * 1000)
+        if d.failures:
+            out("note %s: the daemon reported %d failed scans: %s" % (name, len(d.failures), d.failures[:3]))
+        return first, scans, ss
+    finally:
+        d.stop()
+
+
+def print_netns_scans(label, first, scans):
+    out("%s first scan (enters the namespaces): cpu %.1f ms, wall %.1f ms, %d namespaces, %d CLOSE_WAIT"
+        % (label, first.cpu_ms, first.scan_ms, first.netns, first.cw))
+    out("%s daemon scans: cpu %s; wall %s; namespaces dumped %s; CLOSE_WAIT seen %s"
+        % (label, fmt_list([s.cpu_ms for s in scans], "ms", 2), fmt_list([s.scan_ms for s in scans], "ms", 2),
+           sorted(set(s.netns for s in scans)), sorted(set(s.cw for s in scans))))
+
+
+def netns_round(args, binary, tmp, res, base_cpu, child_ehash, ids):
+    """One farm of --netns namespaces (made with tcp_child_ehash_entries = child_ehash when it is
+    not None), its leaks verified, the --once JSON checked, the daemon against ss."""
+    n, k = args.netns, args.netns_sockets
+    tag = "netns" if child_ehash is None else "netns-ehash%d" % child_ehash
+    farm = nsfarm.NsFarm(n=n, sockets=k)
+    old = None
+    try:
+        if child_ehash is not None:
+            old = read_int(CHILD_EHASH)
+            write_int(CHILD_EHASH, child_ehash)
+        try:
+            farm.start()
+        except Exception as e:
+            raise BenchError("%s: the namespaces failed to build: %s" % (tag, e))
+        finally:
+            if old is not None:  # it only sizes namespaces made while it is set
+                write_int(CHILD_EHASH, old)
+                old = None
+        own = nsfarm.ehash_entries(farm.names[0])
+        out("%s: %d namespaces added in %.2f s (one ip -batch), leakers ready in %.2f s; tcp_ehash_entries in "
+            "%s: %s (%s)" % (tag, n, farm.add_s, farm.leak_s, farm.names[0], own,
+                             "no such sysctl" if own is None else
+                             "shares the host's table" if own < 0 else "a table of its own"))
+
+        # Every namespace has its leak, as ss sees it there; the host's ss does not see them.
+        bad = []
+        listing = os.path.join(tmp, "ns-ss.txt")
+        for nm in farm.names:
+            ss_in_netns(nm, [SS, "-Htn", "state", "close-wait"], listing)
+            with open(listing) as f:
+                got = sum(1 for line in f if line.strip())
+            if got != k:
+                bad.append("%s: %d" % (nm, got))
+        if bad:
+            raise BenchError("%s: CLOSE_WAIT per namespace (ss -Htn there) is not %d: %s"
+                             % (tag, k, ", ".join(bad[:5])))
+        out("%s: leak verified: `ss -Htn state close-wait` in each namespace lists %d sockets, %d in all; the "
+            "host's own ss lists %d" % (tag, k, n * k, ss_count()))
+
+        # What the daemon reports: every namespace, every leaker with its K in its namespace.
+        js = os.path.join(tmp, "%s-once.json" % tag)
+        w, c, rc = run_measured([binary, "--once", "--json", "--config", CONF], stdout_path=js)
+        if rc != 0:
+            raise BenchError("%s: closewaitd --once exited %d" % (tag, rc))
+        with open(js) as f:
+            rep = json.load(f)
+        sc = rep["scan"]
+        procs = {p["pid"]: p for p in rep["processes"]}
+        inodes = farm.inodes()
+        wrong = []
+        for nm, pid in farm.leakers.items():
+            p = procs.get(pid)
+            if p is None:
+                wrong.append("%s pid %d: absent" % (nm, pid))
+            elif p["close_wait"]["count"] != k or p["netns"] != inodes[nm]:
+                wrong.append("%s pid %d: count %d netns %s (want %d in %d)" % (nm, pid, p["close_wait"]["count"],
+                                                                             p["netns"], k, inodes[nm]))
+        out("%s --once --json (wall %.3f s, cpu %.3f s): netns_watched %d, netns_failed %d, totals.close_wait %d, "
+            "%d processes%s" % (tag, w, c, sc["netns_watched"], sc["netns_failed"], rep["totals"]["close_wait"],
+                                len(procs), "" if not wrong else "; wrong: " + "; ".join(wrong[:3])))
+        ok = sc["netns_watched"] >= n + 1 and sc["netns_failed"] == 0 and not wrong
+        res.add(ids[2], "netns reported (--once --json)%s" % ("" if child_ehash is None else ", own ehash"),
+                "%d watched, %d/%d leakers: %d CW, own netns" % (sc["netns_watched"], n - len(wrong), n, k), "-", "-",
+                ">= %d watched, every leaker" % (n + 1), ok)
+
+        # The daemon against ss in each namespace.
+        first, scans, ss = netns_daemon(binary, tmp, tag, args.runs, farm.names)
+        print_netns_scans(tag, first, scans)
+        out("%s ss -tan state close-wait in each of the %d namespaces (setns, then ss spawned; ss alone "
+            "measured), cpu summed: %s" % (tag, n, fmt_list(ss, "ms")))
+        ipx = wrapped_ss_pass(farm.names, "ip") * 1000
+        nse = wrapped_ss_pass(farm.names, "nsenter") * 1000 if os.path.exists(NSENTER) else float("nan")
+        out("%s one pass with the wrapper's CPU included, for information: `ip netns exec NS ss ...` %.1f ms, "
+            "`nsenter --net=/run/netns/NS ss ...` %.1f ms (sums over %d)" % (tag, ipx, nse, n))
+        cpu, sscpu = median([s.cpu_ms for s in scans]), median(ss)
+        res.add(ids[0], "scan CPU, %d netns x %d CW%s vs ss in each (sum)"
+                % (n, k, "" if child_ehash is None else ", child ehash %d" % child_ehash),
+                "%.1f ms" % cpu, "%.1f ms" % sscpu, "%.2fx" % (cpu / sscpu), "<= 1.0x", cpu / sscpu <= 1.0)
+        res.info(ids[1], "added scan CPU per netns%s" % ("" if child_ehash is None else ", child ehash %d"
+                                                         % child_ehash),
+                 "%.3f ms (%.1f - %.1f ms) / %d" % ((cpu - base_cpu) / n, cpu, base_cpu, n),
+                 "%.3f ms" % (sscpu / n), "%.2fx" % ((cpu - base_cpu) / sscpu))
+        return cpu
+    finally:
+        if old is not None:
+            write_int(CHILD_EHASH, old)
+        left = farm.stop()
+        if left:
+            out("note %s: namespaces left behind: %s" % (tag, ", ".join(left)))
+
+
+def phase_netns(args, binary, tmp, res):
+    n, k = args.netns, args.netns_sockets
+    out()
+    out("== phase netns: %d network namespaces (ip netns add), a process with %d CLOSE_WAIT over loopback in each; "
+        "the daemon at interval 1.0 s vs `ss -tan state close-wait` in each namespace" % (n, k))
+    host = nsfarm.ehash_entries()
+    child = read_int(CHILD_EHASH)
+    out("netns kernel: TCP established hash table: tcp_ehash_entries %s, dmesg \"%s\"; "
+        "net.ipv4.tcp_child_ehash_entries = %s (0: new namespaces share the host's table, and a dump in any of "
+        "them walks all of its buckets)" % ("n/a" if host is None else host, dmesg_ehash() or "n/a (not in the ring)",
+                                             "n/a" if child is None else child))
+    if child is None and args.netns_child_ehash:
+        out("note netns: no net.ipv4.tcp_child_ehash_entries on this kernel (< 6.1): the second run is skipped")
+
+    # No namespace of ours: what the daemon pays for the host alone.
+    first, scans, _ = netns_daemon(binary, tmp, "netns-base", args.runs)
+    print_netns_scans("netns-base", first, scans)
+    base = median([s.cpu_ms for s in scans])
+    out("netns-base: scan cpu median %.2f ms with %d namespace(s) on the host before ours"
+        % (base, scans[-1].netns))
+
+    shared = netns_round(args, binary, tmp, res, base, None, ("T7", "T7i", "T8"))
+    if child is not None and args.netns_child_ehash:
+        own = netns_round(args, binary, tmp, res, base, args.netns_child_ehash, ("T7e", "T7ei", "T8e"))
+        out("netns: tables of their own (tcp_child_ehash_entries=%d) cut the %d namespaces' added scan CPU from "
+            "%.1f to %.1f ms" % (args.netns_child_ehash, n, shared - base, own - base))
+
+
 def phase_churn(args, binary, tmp, res):
     n = args.churn_scans
     if n >= 1500:
@@ -618,15 +854,21 @@ def main():
     ap.add_argument("--filler-fds", type=int, default=500)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--phases", default="cold,steady,new,rss,idle",
-                    help="comma-separated: cold, steady, new, rss, idle, churn")
+                    help="comma-separated: cold, steady, new, rss, idle, churn, netns")
     ap.add_argument("--churn-scans", type=int, default=10000)
+    ap.add_argument("--netns", type=int, default=100, help="namespaces of the netns phase")
+    ap.add_argument("--netns-sockets", type=int, default=20, help="CLOSE_WAIT in each namespace")
+    ap.add_argument("--netns-child-ehash", type=int, default=1024,
+                    help="net.ipv4.tcp_child_ehash_entries of the netns phase's second run (0: no second run)")
     args = ap.parse_args()
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
-    bad = [p for p in phases if p not in ("cold", "steady", "new", "rss", "idle", "churn")]
+    bad = [p for p in phases if p not in ("cold", "steady", "new", "rss", "idle", "churn", "netns")]
     if bad:
         ap.error("unknown phase(s): %s" % ", ".join(bad))
     if args.runs < 1 or args.churn_scans < 10:
         ap.error("--runs must be >= 1 and --churn-scans >= 10")
+    if args.netns < 1 or args.netns_sockets < 1 or args.netns_child_ehash < 0:
+        ap.error("--netns and --netns-sockets must be >= 1, --netns-child-ehash >= 0")
 
     if os.geteuid() != 0:
         print("bench: skipped: root is needed (the daemon reads every process's /proc/PID/fd)", file=sys.stderr)
@@ -648,9 +890,10 @@ def main():
     out("closewaitd: %s, git describe %s, binary %s (built %s)"
         % (version, git_describe(), binary, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(st.st_mtime))))
     out("ss: %s" % subprocess.run([SS, "-V"], stdout=subprocess.PIPE).stdout.decode().strip())
-    out("settings: sockets %d, holders %d, fillers %d x %d fds, runs %d, phases %s, churn scans %d"
+    out("settings: sockets %d, holders %d, fillers %d x %d fds, runs %d, phases %s, churn scans %d, netns %d x %d "
+        "CLOSE_WAIT (child ehash %d)"
         % (args.sockets, args.holders, args.fillers, args.filler_fds, args.runs, ",".join(phases),
-           args.churn_scans))
+           args.churn_scans, args.netns, args.netns_sockets, args.netns_child_ehash))
     out("host before: %d CLOSE_WAIT (ss), %d /proc pids" % (ss_count(), len(proc_pids())))
 
     res = Results()
@@ -665,6 +908,8 @@ def main():
     try:
         if "idle" in phases:
             phase_idle(args, binary, tmp, res)
+        if "netns" in phases:
+            phase_netns(args, binary, tmp, res)
         if any(p in phases for p in ("cold", "steady", "new", "rss")):
             phase_big(args, binary, tmp, res, phases)
         if "churn" in phases:
