@@ -16,7 +16,9 @@ struct daemon {
         struct netns_set *netns; /* a diag socket in each network namespace watched */
         bool enter_netns;        /* watch the other namespaces too, not only the own one */
         struct netns_stats netns_stats;
-        unsigned long netns_dumped;      /* namespaces dumped by the last scan */
+        unsigned long netns_dumped; /* namespaces dumped by the last scan */
+        uint32_t *unseen;           /* namespaces found but not dumped by the last scan */
+        size_t n_unseen, cap_unseen;
         unsigned long netns_dump_failed; /* namespaces whose dump failed in the last scan */
         struct procmap *procmap;
         struct tracker *tracker;
@@ -80,6 +82,7 @@ struct daemon *daemon_free(struct daemon *d) {
         report_done(&d->report);
         free(d->inodes);
         free(d->ages);
+        free(d->unseen);
         free(d);
         return NULL;
 }
@@ -152,23 +155,31 @@ static int fetch_info(struct daemon *d, struct diag *diag, size_t first) {
 
 /* Dump every namespace watched into d->socks, each socket stamped with its namespace. A failed
  * dump of the own namespace fails the scan; one of another namespace is counted and skipped (its
- * sockets missing from one scan are kept by the tracker), and its socket is opened again by the
- * next refresh, as the own one is. */
+ * sockets missing from one scan are kept by the tracker, its alerts by the policy: unseen_netns),
+ * and its socket is opened again by the next refresh, as the own one is. */
 static int dump_namespaces(struct daemon *d) {
         int r;
 
         d->netns_stats = (struct netns_stats){};
         d->netns_dump_failed = 0;
         d->netns_dumped = 0;
+        d->n_unseen = 0;
         r = netns_refresh(d->netns, d->enter_netns, &d->netns_stats);
+        if (r < 0)
+                return r;
+        r = array_reserve((void **) &d->unseen, &d->cap_unseen, netns_count(d->netns), sizeof(*d->unseen));
         if (r < 0)
                 return r;
         for (size_t i = 0; i < netns_count(d->netns); i++) {
                 struct netns_entry *e = netns_get(d->netns, i);
                 size_t first = d->socks.n;
 
-                if (!e->diag)
-                        continue;                   /* could not be entered: counted by the refresh */
+                if (!e->diag) {
+                        /* Not entered (counted by the refresh as failed, or not a failure: its
+                         * process exited first): nothing known about it this time. */
+                        d->unseen[d->n_unseen++] = (uint32_t) e->ino;
+                        continue;
+                }
                 d->socks.netns = (uint32_t) e->ino; /* nsfs inodes are 32-bit */
                 r = dump_both(d, e->diag, SCAN_STATES, false, &d->socks);
                 if (r >= 0)
@@ -185,6 +196,10 @@ static int dump_namespaces(struct daemon *d) {
                                 return r;
                         e->error = r;
                         d->netns_dump_failed++;
+                        /* Half a namespace would look like sockets gone: none of it, and its
+                         * subjects keep their alerts (report.h, unseen_netns). */
+                        diag_set_truncate(&d->socks, first);
+                        d->unseen[d->n_unseen++] = (uint32_t) e->ino;
                 } else
                         d->netns_dumped++;
         }
@@ -232,6 +247,8 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
         r = report_build(&d->socks, d->ages, &owners, &d->report);
         if (r < 0)
                 return r;
+        d->report.unseen_netns = d->unseen;
+        d->report.n_unseen_netns = d->n_unseen;
 
         ret_scan->duration_usec = now_monotonic_usec() - start;
         ret_scan->cpu_usec = now_cpu_usec() - cpu_start;

@@ -148,6 +148,18 @@ struct diag_sock *diag_set_find(const struct diag_set *set, uint32_t netns, uint
         return set->hash[slot] != 0 ? &set->socks[set->hash[slot] - 1] : NULL;
 }
 
+void diag_set_truncate(struct diag_set *set, size_t n) {
+        if (n >= set->n)
+                return;
+        set->n = n;
+        if (!set->hash)
+                return;
+        memset(set->hash, 0, set->hash_cap * sizeof(*set->hash));
+        for (size_t i = 0; i < set->n; i++)
+                if (set->socks[i].cookie != 0)
+                        set->hash[set_slot(set, set->socks[i].netns, set->socks[i].cookie)] = (uint32_t) i + 1;
+}
+
 void diag_set_clear(struct diag_set *set) {
         set->n = 0;
         set->duplicates = 0;

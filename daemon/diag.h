@@ -70,6 +70,9 @@ int diag_set_add(struct diag_set *set, const struct diag_sock *s);
  * indexed). */
 struct diag_sock *diag_set_find(const struct diag_set *set, uint32_t netns, uint64_t cookie);
 
+/* Drop the sockets added after the first n (a dump that failed half way), keeping the counters.
+ * Rebuilds the index: for the rare failure, not for every scan. */
+void diag_set_truncate(struct diag_set *set, size_t n);
 /* Empty the set, keeping its memory for the next scan. Counters and netns are reset too. */
 void diag_set_clear(struct diag_set *set);
 

@@ -365,11 +365,27 @@ static bool step(const struct track *old, const struct reading *rd, usec_t now, 
         return false;
 }
 
-static void decide(struct cand *cd, const struct conf *c, usec_t now) {
+/* Whether the scan could not see the namespace of subject s (report.h: unseen_netns). */
+static bool unseen(const struct report *r, const struct policy_subject *s) {
+        for (size_t i = 0; i < r->n_unseen_netns; i++)
+                if (s->netns == r->unseen_netns[i])
+                        return true;
+        return false;
+}
+
+static void decide(struct cand *cd, const struct report *r, const struct conf *c, usec_t now) {
         const struct policy_subject *s = cand_subject(cd);
         enum policy_event_type type = POLICY_RAISE;
         struct reading rd;
 
+        if (!cd->obs && cd->old && s->netns != 0 && unseen(r, s)) {
+                /* Missing because its namespace was not dumped this time: unknown, not gone. A
+                 * resolve now would be followed by a new raise at the next scan that sees it. */
+                cd->next = cd->old->track;
+                cd->keep = true;
+                cd->has_event = false;
+                return;
+        }
         measure(c, s, cd->obs, &rd);
         cd->has_event = step(cd->old ? &cd->old->track : NULL, &rd, now, c->repeat_usec, &cd->next, &type, &cd->keep);
         if (!cd->has_event)
@@ -577,7 +593,7 @@ int policy_evaluate(struct policy *p, const struct conf *c, const struct report 
                 }
                 if (d >= 0)
                         j++;
-                decide(cd, c, now);
+                decide(cd, r, c, now);
                 /* Most processes of a busy host never get near a threshold: forget them here. */
                 if (cd->old || cd->keep || cd->has_event)
                         n_cands++;

@@ -19,7 +19,9 @@
  *
  * A raised alert is repeated every alert.repeat (0 = never) while it holds, and resolved once
  * when every enabled reason has fallen to clear_ratio x its threshold or less, or its subject is
- * gone (the process exited, the listener closed); the resolved event says how long it lasted. */
+ * gone (the process exited, the listener closed); the resolved event says how long it lasted. A
+ * subject missing from a report because its network namespace was not dumped (report.h:
+ * unseen_netns) is not gone: its alert stays as it was until a scan sees it again. */
 #pragma once
 
 #include <stdbool.h>

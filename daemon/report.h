@@ -85,6 +85,11 @@ struct report {
         size_t n_backlogs;
         struct report_tw *tw; /* largest first */
         size_t n_tw;
+        /* Network namespaces found but not dumped by this scan (not entered, or the dump failed):
+         * what lives there is unknown this time, not gone. Set by the caller of report_build()
+         * (borrowed; report_done() forgets it). */
+        const uint32_t *unseen_netns;
+        size_t n_unseen_netns;
 };
 
 /* The TIME_WAIT length the kernel uses (TCP_TIMEWAIT_LEN). */

@@ -902,6 +902,17 @@ static void test_set_netns(void **state) {
         assert_int_equal(set.socks[0].netns, 4026532000);
         assert_int_equal(set.socks[1].netns, 4026532001);
         assert_int_equal(set.socks[0].cookie, set.socks[1].cookie);
+
+        /* A dump that failed half way is cut off: its sockets are gone from the set and the
+         * index, the others stay found, and the same sockets can be added again. */
+        diag_set_truncate(&set, 1);
+        assert_int_equal(set.n, 1);
+        assert_non_null(diag_set_find(&set, 4026532000, set.socks[0].cookie));
+        assert_null(diag_set_find(&set, 4026532001, set.socks[0].cookie));
+        assert_int_equal(diag_parse_buffer(b->data, b->len, SEQ, PORTID, &set), 0);
+        assert_int_equal(set.n, 2);
+        diag_set_truncate(&set, 5); /* beyond the end: nothing */
+        assert_int_equal(set.n, 2);
         diag_set_done(&set);
         free(b);
 }
