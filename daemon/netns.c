@@ -119,7 +119,7 @@ struct netns_set *netns_set_free(struct netns_set *s) {
                 return NULL;
         for (size_t i = 0; i < s->n; i++)
                 diag_close(s->entries[i].diag);
-        if (s->proc_fd > 0)
+        if (s->proc_fd >= 0)
                 close(s->proc_fd);
         free(s->run_netns_path);
         free(s->entries);
@@ -331,7 +331,9 @@ static int open_ns(const struct netns_set *s, const struct candidate *c) {
         dir = open(s->run_netns_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir < 0)
                 return -errno;
-        fd = openat(dir, s->names + c->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        /* A symbolic link is followed (ln -s /var/run/docker/netns/X /run/netns/X is common);
+         * enter() checks that the file opened is the namespace found. */
+        fd = openat(dir, s->names + c->name, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 r = -errno;
         close(dir);
@@ -394,7 +396,9 @@ int netns_refresh(struct netns_set *s, bool enter_others, struct netns_stats *st
                 stats = &dummy;
         s->n_cands = 0;
         s->len_names = 0;
-        if (enter_others) {
+        if (!enter_others)
+                s->full = true; /* what is remembered goes stale while nothing is read */
+        else {
                 bool full = s->full || s->refreshes % NETNS_FULL_EVERY == 0;
 
                 s->refreshes++;
@@ -413,35 +417,35 @@ int netns_refresh(struct netns_set *s, bool enter_others, struct netns_stats *st
                 return r;
         next = s->spare;
         next[0] = s->entries[0];
-        for (size_t i = 0; i < s->n_cands; i++) {
-                const struct candidate *c = &s->cands[i];
-                struct netns_entry *old;
+        for (size_t i = 0, end; i < s->n_cands; i = end) {
+                uint64_t ino = s->cands[i].ino;
+                struct netns_entry *e = &next[n_next++], *old = entry_find(s->entries, s->n, ino);
 
-                if (n_next > 1 && next[n_next - 1].ino == c->ino)
-                        continue;
-                old = entry_find(s->entries, s->n, c->ino);
+                for (end = i; end < s->n_cands && s->cands[end].ino == ino;)
+                        end++;
                 if (old) {
-                        next[n_next] = *old;
+                        *e = *old;
                         old->diag = NULL; /* moved */
                 } else
-                        next[n_next] = (struct netns_entry){ .ino = c->ino };
-                if (!next[n_next].diag) {
-                        next[n_next].error = enter(s, c, &next[n_next].diag);
-                        if (next[n_next].error == -ENOMEM) {
-                                r = -ENOMEM;
-                                next[n_next].error = 0;
-                        } else if (next[n_next].error == -ESTALE)
-                                s->full = true; /* a remembered pid moved on: read them all again */
-                        else if (next[n_next].error == -ENOENT || next[n_next].error == -ESRCH)
-                                stats->vanished++; /* it exited since the walk: not a failure */
-                        else if (next[n_next].error == -EINVAL)
-                                ; /* a /run/netns name bound to another kind of namespace: none of ours */
-                        else if (next[n_next].error < 0)
-                                stats->failed++;
-                        else
-                                stats->opened++;
-                }
-                n_next++;
+                        *e = (struct netns_entry){ .ino = ino };
+                if (e->diag)
+                        continue;
+                /* Every way found to reach it, until one works: the first pid may have exited. */
+                for (size_t k = i; k < end && !e->diag && e->error != -ENOMEM; k++)
+                        e->error = enter(s, &s->cands[k], &e->diag);
+                if (e->error == -ENOMEM) {
+                        r = -ENOMEM;
+                        e->error = 0;
+                } else if (e->error == -ESTALE)
+                        s->full = true; /* a remembered pid moved on: read them all again */
+                else if (e->error == -ENOENT || e->error == -ESRCH)
+                        stats->vanished++; /* it exited since the walk: not a failure */
+                else if (e->error == -EINVAL)
+                        ; /* a /run/netns name bound to another kind of namespace: none of ours */
+                else if (e->error < 0)
+                        stats->failed++;
+                else
+                        stats->opened++;
         }
         /* What was not moved over is gone: no process, no name. */
         for (size_t i = 1; i < s->n; i++)

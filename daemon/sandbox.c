@@ -111,17 +111,24 @@ static bool generic_numbers(uint32_t arch) {
 #define SANDBOX_FS_IOC32_SETFLAGS _IOW('f', 2, int)
 
 /* File attributes (chattr) through an fd opened read-only; TIOCSTI and TIOCLINUX type into a
- * terminal: commands for the shell that reads it. */
-static const unsigned long forbidden_ioctls[] = { FS_IOC_SETFLAGS, SANDBOX_FS_IOC32_SETFLAGS, FS_IOC_FSSETXATTR,
-                                                  TIOCSTI, TIOCLINUX };
+ * terminal: commands for the shell that reads it; with CAP_SYS_ADMIN, a terminal reopened
+ * read-only through /proc/PID/fd can be hung up (TIOCVHANGUP), made the console (TIOCCONS), taken
+ * as the controlling terminal (TIOCSCTTY) or given another line discipline (TIOCSETD). */
+static const unsigned long forbidden_ioctls[] = { FS_IOC_SETFLAGS,   SANDBOX_FS_IOC32_SETFLAGS,
+                                                  FS_IOC_FSSETXATTR, TIOCSTI,
+                                                  TIOCLINUX,         TIOCVHANGUP,
+                                                  TIOCCONS,          TIOCSCTTY,
+                                                  TIOCSETD };
 
 /* Whole ioctl families (the type byte of the request) of file systems: many of their requests
  * check only that the caller owns the file and that the mount is writable, not that the fd was
  * opened for writing: FS_IOC_SETVERSION ('v') rewrote an ext4 inode's generation through a
  * read-only fd; btrfs (0x94) could make the root subvolume read-only or create subvolumes;
  * FS_IOC_ENABLE_VERITY ('f') makes a file unwritable for good; 'X' freezes and trims; f2fs (0xf5).
+ * With CAP_SYS_ADMIN, a block device opened read-only takes partition table changes and discards
+ * (0x12: BLKPG, BLKRRPART, BLKDISCARD) and a loop device a new backing file ('L').
  * The daemon makes none of them (isatty() and FIONREAD are type 'T'). */
-static const unsigned forbidden_ioctl_types[] = { 'f', 'v', 'X', 0x94, 0xf5 };
+static const unsigned forbidden_ioctl_types[] = { 'f', 'v', 'X', 0x94, 0xf5, 0x12, 'L' };
 
 static const int forbidden_fcntls[] = { F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE };
 
@@ -275,8 +282,13 @@ static int build_forbid_writes(uint32_t arch, scmp_filter_ctx *ret) {
         if (r < 0)
                 goto finish;
         /* clone() with new namespaces. clone3() takes its flags in a struct the filter cannot read:
-         * "not implemented" sends glibc's pthread_create() back to clone(). */
-        for (size_t i = 0; i < ELEMENTSOF(forbidden_clone_flags); i++) {
+         * "not implemented" sends glibc's pthread_create() back to clone(). On s390 the flags are
+         * clone()'s second argument, not its first; a rule on the first would refuse threads (a
+         * stack address) there. No clone() rule on s390 (untested: the whole filter does not build
+         * for s390x with libseccomp 2.5.4, EDOM, since before this rule); the unit's
+         * RestrictNamespaces= stands alone there. */
+        for (size_t i = 0; i < ELEMENTSOF(forbidden_clone_flags) && arch != SCMP_ARCH_S390 && arch != SCMP_ARCH_S390X;
+             i++) {
                 unsigned long f = forbidden_clone_flags[i];
 
                 r = add_rule(ctx, arch, deny, "clone", 1, (struct scmp_arg_cmp[]){ SCMP_A0(SCMP_CMP_MASKED_EQ, f, f) });

@@ -55,7 +55,9 @@
  *  - creating, renaming, linking, removing and truncating files (rename*, link*, symlink*,
  *    unlink*, rmdir, mkdir*, mknod*, truncate, ftruncate, fallocate);
  *  - metadata, also through an fd opened read-only: chmod, chown, utimes, xattr families,
- *    file_setattr, and the ioctls FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR, TIOCSTI, TIOCLINUX;
+ *    file_setattr, and the ioctls FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR, TIOCSTI, TIOCLINUX,
+ *    TIOCVHANGUP, TIOCCONS, TIOCSCTTY, TIOCSETD, and the families of file systems, block and
+ *    loop devices;
  *  - locks on files (flock, fcntl F_SETLK*, F_OFD_SETLK*, F_SETLEASE): a read lock is enough to
  *    stop another program (apt) that wants a write lock;
  *  - mount and friends, chroot, pivot_root, swap, quotas, acct, modules, kexec, reboot;

@@ -189,13 +189,26 @@ static void test_run_netns(void **state) {
         assert_int_equal(mkdir(run, 0755), 0);
         snprintf(t.path, sizeof(t.path), "%s/run/named", t.root);
         close(open(t.path, O_WRONLY | O_CREAT, 0644));
+        /* A name that is a symbolic link (ln -s /var/run/docker/netns/X /run/netns/X) is
+         * followed, to the file it names. */
+        {
+                char target[128], link_path[160];
+
+                snprintf(target, sizeof(target), "%s/elsewhere", t.root);
+                close(open(target, O_WRONLY | O_CREAT, 0644));
+                snprintf(link_path, sizeof(link_path), "%s/run/linked", t.root);
+                assert_int_equal(symlink(target, link_path), 0);
+        }
         assert_int_equal(netns_set_new(t.root, run, &s), 0);
         assert_int_equal(netns_refresh(s, true, &st), 0);
         /* The fake "self" is no nsfs file either, but it sets the device the others must be on:
          * the file in run/ is on the same file system here, so it is taken (and not entered),
          * while a name on another file system is not (/proc/self/ns/net, not in the fake tree). */
-        assert_int_equal(netns_count(s), 2);
+        assert_int_equal(netns_count(s), 3);
+        /* Opened, both (not ELOOP), and found to be no network namespace. */
         assert_int_equal(netns_get(s, 1)->error, -EINVAL);
+        assert_int_equal(netns_get(s, 2)->error, -EINVAL);
+        assert_int_equal(st.failed, 0);
         netns_set_free(s);
 
         snprintf(run, sizeof(run), "%s/nonexistent", t.root);
@@ -216,10 +229,8 @@ static void test_real_namespace(void **state) {
         char c;
 
         (void) state;
-        if (geteuid() != 0 || netns_can_enter() != 1) {
-                print_message("skipped: needs root with CAP_SYS_ADMIN\n");
-                return;
-        }
+        if (geteuid() != 0 || netns_can_enter() != 1)
+                skip(); /* needs root with CAP_SYS_ADMIN */
         assert_int_equal(pipe(ready), 0);
         holder = fork();
         assert_true(holder >= 0);
@@ -236,8 +247,7 @@ static void test_real_namespace(void **state) {
         if (c != 'y') {
                 kill(holder, SIGKILL);
                 waitpid(holder, NULL, 0);
-                print_message("skipped: cannot make a network namespace here\n");
-                return;
+                skip(); /* cannot make a network namespace here */
         }
 
         child = fork();

@@ -362,6 +362,12 @@ static int forbidden_checks(struct child *c, const struct scratch *s) {
         EXPECT_EPERM(c, syscall(SYS_keyctl, 0, 0, 0, 0, 0));
         EXPECT_EPERM(c, syscall(SYS_syslog, 10, NULL, 0));
         EXPECT_EPERM(c, sethostname("x", 1));
+        /* on a pipe the kernel would say ENOTTY: EPERM is the filter's */
+        EXPECT_EPERM(c, ioctl(c->out, TIOCVHANGUP));
+        EXPECT_EPERM(c, ioctl(c->out, TIOCCONS));
+        EXPECT_EPERM(c, ioctl(c->out, TIOCSCTTY, 1));
+        EXPECT_EPERM(c, ioctl(c->out, _IO(0x12, 95))); /* BLKRRPART */
+        EXPECT_EPERM(c, ioctl(c->out, 0x4C00, 0));     /* LOOP_SET_FD */
         return 0;
 }
 
