@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <syslog.h>
@@ -159,6 +160,18 @@ static int load_conf(const struct args *a, struct conf *ret) {
         return r < 0 ? EX_CONFIG : 0;
 }
 
+/* One fd per watched network namespace stays open (its diag socket), and a host with many
+ * containers has many: the soft open-files limit (1024 by default) goes up to the hard one. The
+ * unit sets LimitNOFILE= itself, and its SystemCallFilter= refuses setrlimit() (EPERM, ignored). */
+static void raise_nofile_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
 static int run_once(const struct args *a) {
         struct daemon *d = NULL;
         const struct report *report;
@@ -170,6 +183,7 @@ static int run_once(const struct args *a) {
         if (r != 0)
                 return r;
 
+        raise_nofile_limit();
         r = daemon_new("/proc", sd_pid_get_unit, &d);
         if (r < 0) {
                 fprintf(stderr, "closewaitd: cannot open the socket diagnostics or /proc: %s\n", strerror(-r));
@@ -211,12 +225,6 @@ static int run_once(const struct args *a) {
  * then systemd restarts us, which is the last resort). */
 #define RETRY_MAX_USEC (60 * USEC_PER_SEC)
 
-/* The files the keeper writes, by their number in sandbox_keeper_save(); -1: not kept. */
-struct kept {
-        int state;
-        int metrics;
-};
-
 struct runtime {
         const struct args *args;
         struct conf conf;
@@ -224,9 +232,11 @@ struct runtime {
         struct alert *alert;
         sd_event *event;
         sd_event_source *timer;
-        usec_t watchdog_usec;          /* 0: no watchdog */
-        struct sandbox_keeper *keeper; /* writes the state and the metrics; NULL: neither */
-        struct kept kept;
+        usec_t watchdog_usec; /* 0: no watchdog */
+        /* The processes that write the state and the metrics files (sandbox.h), one each: a
+         * metrics directory that hangs (NFS) costs the metrics, never the socket ages. NULL: the
+         * file is not kept (no directory, or its keeper is gone). */
+        struct sandbox_keeper *state_keeper, *metrics_keeper;
         char boot_id[SD_ID128_STRING_MAX];
         usec_t state_saved;
         bool ready;
@@ -263,24 +273,19 @@ static usec_t scan_period(const struct runtime *rt) {
         return period;
 }
 
-/* Hand size bytes of data to the keeper as its file number file. Returns as
- * sandbox_keeper_save(); -ECHILD is logged here, once: without the keeper nothing here may write
- * a file any more. */
-static int keeper_save(struct runtime *rt, int file, const void *data, size_t size) {
+/* Hand size bytes of data to the keeper *k, which writes what (for the message). Returns as
+ * sandbox_keeper_save(); -ECHILD is logged here, once, with what is lost (consequence): without
+ * its keeper nothing here may write that file any more. */
+static int keeper_save(struct runtime *rt, struct sandbox_keeper **k, const void *data, size_t size, const char *what,
+                       const char *consequence) {
         int r;
 
-        if (!rt->keeper || file < 0)
+        if (!*k)
                 return -ECHILD;
-        r = sandbox_keeper_save(rt->keeper, (size_t) file, data, size);
+        r = sandbox_keeper_save(*k, 0, data, size);
         if (r == -ECHILD) {
-                alert_log(rt->alert, LOG_WARNING, NULL, "the process that writes %s%s%s is gone; %s%s%s",
-                          rt->kept.state >= 0 ? "the socket ages" : "",
-                          rt->kept.state >= 0 && rt->kept.metrics >= 0 ? " and " : "",
-                          rt->kept.metrics >= 0 ? "the metrics" : "",
-                          rt->kept.state >= 0 ? "socket ages restart with the daemon" : "",
-                          rt->kept.state >= 0 && rt->kept.metrics >= 0 ? "; " : "",
-                          rt->kept.metrics >= 0 ? "no more metrics until the daemon restarts" : "");
-                rt->keeper = sandbox_keeper_free(rt->keeper);
+                alert_log(rt->alert, LOG_WARNING, NULL, "the process that writes %s is gone; %s", what, consequence);
+                *k = sandbox_keeper_free(*k);
         }
         return r;
 }
@@ -290,11 +295,12 @@ static void save_state(struct runtime *rt, usec_t now) {
         size_t size = 0;
         int r;
 
-        if (!rt->keeper || rt->kept.state < 0)
+        if (!rt->state_keeper)
                 return;
         r = daemon_save_state(rt->daemon, rt->boot_id, &buf, &size);
         if (r >= 0)
-                r = keeper_save(rt, rt->kept.state, buf, size);
+                r = keeper_save(rt, &rt->state_keeper, buf, size, "the socket ages",
+                                "socket ages restart with the daemon");
         free(buf);
         if (r < 0 && r != -ECHILD)
                 alert_log(rt->alert, LOG_WARNING, NULL, "cannot save the socket ages: %s, ignoring", strerror(-r));
@@ -310,14 +316,15 @@ static void write_metrics(struct runtime *rt, const struct report *report, bool 
         size_t size = 0;
         int r;
 
-        if (!rt->keeper || rt->kept.metrics < 0)
+        if (!rt->metrics_keeper)
                 return;
         if (!stopping)
                 daemon_alerts_active(rt->daemon, active);
         rt->counters.interval_usec = scan_period(rt);
         r = metrics_render(report, stopping ? NULL : active, &rt->conf, &rt->counters, &buf, &size);
         if (r >= 0)
-                r = keeper_save(rt, rt->kept.metrics, buf, size);
+                r = keeper_save(rt, &rt->metrics_keeper, buf, size, "the metrics",
+                                "no more metrics until the daemon restarts");
         free(buf);
         if (r == -ECHILD)
                 return;
@@ -579,41 +586,45 @@ static int open_metrics_dir(struct runtime *rt, const char **ret_name) {
         return fd;
 }
 
-/* Give up writing before the first scan (sandbox.h): fork the keeper of the state file in
- * state_dir_fd and of the metrics file in metrics_dir_fd (either -1: none; both closed here, the
- * keeper has its own), then forbid this process every write. A kernel that refuses the filter
- * costs a warning, not the monitoring: the unit's own sandbox still stands. A keeper that cannot
- * start costs the ages across a restart and the metrics. Returns 0, or -ENOMEM (logged). */
-static int sandbox_start(struct runtime *rt, int state_dir_fd, int metrics_dir_fd, const char *metrics_name) {
-        struct sandbox_keeper_file files[2];
-        size_t n = 0;
+/* Fork the keeper of dir_fd/name (closing dir_fd; -1: none) into *ret. A keeper that cannot
+ * start costs only its file, said once (what, consequence). Returns 0 or -ENOMEM. */
+static int start_keeper(struct runtime *rt, int dir_fd, const char *name, sandbox_write_fn write_file, const char *what,
+                        const char *consequence, struct sandbox_keeper **ret) {
+        struct sandbox_keeper_file f = { dir_fd, name, write_file };
         int r;
 
-        rt->kept = (struct kept){ .state = -1, .metrics = -1 };
-        if (state_dir_fd >= 0) {
-                rt->kept.state = (int) n;
-                files[n++] = (struct sandbox_keeper_file){ state_dir_fd, DAEMON_STATE_FILE, tracker_write_file };
+        *ret = NULL;
+        if (dir_fd < 0)
+                return 0;
+        r = sandbox_keeper_start(&f, 1, ret);
+        close(dir_fd);
+        if (r == -ENOMEM) {
+                alert_log(rt->alert, LOG_ERR, NULL, "out of memory");
+                return r;
         }
-        if (metrics_dir_fd >= 0) {
-                rt->kept.metrics = (int) n;
-                files[n++] = (struct sandbox_keeper_file){ metrics_dir_fd, metrics_name, sandbox_write_readable };
-        }
-        if (n > 0) {
-                r = sandbox_keeper_start(files, n, &rt->keeper);
-                for (size_t i = 0; i < n; i++)
-                        close(files[i].dir_fd);
-                if (r == -ENOMEM) {
-                        alert_log(rt->alert, LOG_ERR, NULL, "out of memory");
-                        return r;
-                }
-                if (r < 0) {
-                        alert_log(rt->alert, LOG_WARNING, NULL, "cannot start the process that writes %s%s%s: %s; %s",
-                                  rt->kept.state >= 0 ? "the socket ages" : "", n > 1 ? " and " : "",
-                                  rt->kept.metrics >= 0 ? "the metrics" : "", strerror(-r),
-                                  rt->kept.state >= 0 ? "socket ages restart with the daemon" : "no metrics");
-                        rt->kept = (struct kept){ .state = -1, .metrics = -1 };
-                }
-        }
+        if (r < 0)
+                alert_log(rt->alert, LOG_WARNING, NULL, "cannot start the process that writes %s: %s; %s", what,
+                          strerror(-r), consequence);
+        return 0;
+}
+
+/* Give up writing before the first scan (sandbox.h): fork the keeper of the state file in
+ * state_dir_fd and another of the metrics file in metrics_dir_fd (either -1: none; both closed
+ * here, each keeper has its own), then forbid this process every write. A kernel that refuses the
+ * filter costs a warning, not the monitoring: the unit's own sandbox still stands. A keeper that
+ * cannot start costs the ages across a restart, or the metrics. Returns 0, or -ENOMEM (logged). */
+static int sandbox_start(struct runtime *rt, int state_dir_fd, int metrics_dir_fd, const char *metrics_name) {
+        int r;
+
+        r = start_keeper(rt, state_dir_fd, DAEMON_STATE_FILE, tracker_write_file, "the socket ages",
+                         "socket ages restart with the daemon", &rt->state_keeper);
+        if (r >= 0)
+                r = start_keeper(rt, metrics_dir_fd, metrics_name, sandbox_write_readable, "the metrics", "no metrics",
+                                 &rt->metrics_keeper);
+        else if (metrics_dir_fd >= 0)
+                close(metrics_dir_fd);
+        if (r < 0)
+                return r;
         r = sandbox_forbid_writes();
         if (r == -ENOMEM) {
                 alert_log(rt->alert, LOG_ERR, NULL, "out of memory");
@@ -667,6 +678,7 @@ static int run_daemon(const struct args *a) {
                 fprintf(stderr, "closewaitd: out of memory\n");
                 goto finish;
         }
+        raise_nofile_limit();
         r = daemon_new("/proc", sd_pid_get_unit, &rt.daemon);
         if (r < 0) {
                 alert_log(rt.alert, LOG_ERR, NULL, "cannot open the socket diagnostics or /proc: %s", strerror(-r));
@@ -717,7 +729,8 @@ static int run_daemon(const struct args *a) {
 finish:
         sd_event_source_unref(rt.timer);
         sd_event_unref(rt.event);
-        sandbox_keeper_free(rt.keeper);
+        sandbox_keeper_free(rt.state_keeper);
+        sandbox_keeper_free(rt.metrics_keeper);
         daemon_free(rt.daemon);
         alert_free(rt.alert);
         conf_done(&rt.conf);
