@@ -257,6 +257,7 @@ int daemon_scan(struct daemon *d, usec_t now, const struct report **ret_report, 
         ret_scan->diag_malformed = d->socks.malformed;
         ret_scan->netns_own = netns_own(d->netns);
         ret_scan->netns_watched = d->netns_dumped;
+        ret_scan->netns_denied = d->netns_stats.denied;
         ret_scan->netns_failed = d->netns_stats.failed + d->netns_dump_failed;
         d->last_scan = *ret_scan;
         d->report_valid = true;

@@ -152,8 +152,8 @@ int render_json(FILE *f, const struct report *r, const struct render_scan *scan)
         }
         fprintf(f, ",\"netlink_duplicates\":%lu,\"netlink_malformed\":%lu", scan->diag_duplicates,
                 scan->diag_malformed);
-        fprintf(f, ",\"netns_own\":%llu,\"netns_watched\":%lu,\"netns_failed\":%lu}}\n",
-                (unsigned long long) scan->netns_own, scan->netns_watched, scan->netns_failed);
+        fprintf(f, ",\"netns_own\":%llu,\"netns_watched\":%lu,\"netns_failed\":%lu,\"netns_denied\":%lu}}\n",
+                (unsigned long long) scan->netns_own, scan->netns_watched, scan->netns_failed, scan->netns_denied);
 
         return render_finish(f);
 }

@@ -17,6 +17,7 @@ struct render_scan {
         uint64_t netns_own;          /* the daemon's own network namespace: "host" in the table */
         unsigned long netns_watched; /* network namespaces dumped (the own one included) */
         unsigned long netns_failed;  /* namespaces found but not dumped (not entered, dump failed) */
+        unsigned long netns_denied;  /* processes whose namespace could not be read (EACCES) */
 };
 
 /* Write the report as one JSON object and a newline. Returns 0 or -EIO on a write error. */
