@@ -185,7 +185,11 @@ static int pid_ns_compare(const void *a, const void *b) {
 /* The namespace of pid as the last refresh read it, or 0. */
 static uint64_t known_ino(const struct netns_set *s, pid_t pid) {
         struct pid_ns key = { .pid = pid };
-        const struct pid_ns *k = bsearch(&key, s->known, s->n_known, sizeof(*s->known), pid_ns_compare);
+        const struct pid_ns *k;
+
+        if (s->n_known == 0)
+                return 0;
+        k = bsearch(&key, s->known, s->n_known, sizeof(*s->known), pid_ns_compare);
 
         return k ? k->ino : 0;
 }
@@ -410,7 +414,8 @@ int netns_refresh(struct netns_set *s, bool enter_others, struct netns_stats *st
                 if (r < 0)
                         return r;
         }
-        qsort(s->cands, s->n_cands, sizeof(*s->cands), candidate_compare);
+        if (s->n_cands > 1)
+                qsort(s->cands, s->n_cands, sizeof(*s->cands), candidate_compare);
 
         r = array_reserve((void **) &s->spare, &s->cap_spare, s->n_cands + 1, sizeof(*s->spare));
         if (r < 0)
