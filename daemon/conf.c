@@ -656,8 +656,24 @@ static void parse_bool(struct parser *p, const config_setting_t *s, const char *
 
 #define METRICS_SUFFIX ".prom"
 
+/* v for a message: printable ASCII as it is, any other byte as \xNN (a message is one line of
+ * plain text, whatever bytes a path holds), cut to fit buf. */
+static const char *quote_value(const char *v, char *buf, size_t size) {
+        size_t n = 0;
+
+        for (const unsigned char *q = (const unsigned char *) v; *q && n + 5 < size; q++) {
+                if (*q >= 0x20 && *q < 0x7f && *q != '\\')
+                        buf[n++] = (char) *q;
+                else
+                        n += (size_t) snprintf(buf + n, size - n, "\\x%02x", *q);
+        }
+        buf[n] = '\0';
+        return buf;
+}
+
 static void parse_metrics_file(struct parser *p, const config_setting_t *s, struct conf *c) {
         const char *v, *base;
+        char quoted[256];
         size_t len;
 
         if (config_setting_type(s) != CONFIG_TYPE_STRING) {
@@ -677,7 +693,8 @@ static void parse_metrics_file(struct parser *p, const config_setting_t *s, stru
                         return;
                 }
         if (v[0] != '/') {
-                problem(p, line_of(s), "metrics_file must be an absolute path, not \"%s\"", v);
+                problem(p, line_of(s), "metrics_file must be an absolute path, not \"%s\"",
+                        quote_value(v, quoted, sizeof(quoted)));
                 return;
         }
         base = strrchr(v, '/') + 1;
@@ -688,9 +705,10 @@ static void parse_metrics_file(struct parser *p, const config_setting_t *s, stru
                 problem(p, line_of(s),
                         "metrics_file must end in \"" METRICS_SUFFIX
                         "\" (node_exporter's textfile collector reads only those), not \"%s\"",
-                        v);
+                        quote_value(v, quoted, sizeof(quoted)));
         else if (strlen(base) == strlen(METRICS_SUFFIX))
-                problem(p, line_of(s), "metrics_file needs a file name before \"" METRICS_SUFFIX "\", not \"%s\"", v);
+                problem(p, line_of(s), "metrics_file needs a file name before \"" METRICS_SUFFIX "\", not \"%s\"",
+                        quote_value(v, quoted, sizeof(quoted)));
         else if (strlen(base) > SANDBOX_KEEPER_NAME_MAX)
                 problem(p, line_of(s), "metrics_file's file name must be at most %d bytes, not %zu",
                         SANDBOX_KEEPER_NAME_MAX, strlen(base));

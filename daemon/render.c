@@ -211,13 +211,18 @@ static void table_put_peers(FILE *f, const struct report_proc *p) {
 }
 
 /* A unit in its 24 columns: a container's scope (docker-<64 hex>.scope) would push every column
- * after it out of line; its id is in the CONTAINER column, and --json has the whole name. */
+ * after it out of line; its id is in the CONTAINER column, and --json has the whole name. The cut
+ * falls between two characters, never inside one (the escaped name is valid UTF-8). */
 static const char *format_unit(const char *unit, char *buf, size_t size) {
+        size_t cut = 21;
+
         if (!unit)
                 snprintf(buf, size, "-");
-        else if (strlen(unit) > 24)
-                snprintf(buf, size, "%.21s...", unit);
-        else
+        else if (strlen(unit) > 24) {
+                while (cut > 0 && ((unsigned char) unit[cut] & 0xc0) == 0x80)
+                        cut--;
+                snprintf(buf, size, "%.*s...", (int) cut, unit);
+        } else
                 snprintf(buf, size, "%s", unit);
         return buf;
 }
