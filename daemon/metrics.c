@@ -115,23 +115,6 @@ enum rank {
         RANK_OTHER,
 };
 
-/* How many of ages (oldest first, n of them) are at least min (policy.c counts the same way). */
-static unsigned count_at_least(const usec_t *ages, unsigned n, usec_t min) {
-        unsigned lo = 0, hi = n;
-
-        if (!ages)
-                return 0;
-        while (lo < hi) {
-                unsigned mid = lo + (hi - lo) / 2;
-
-                if (ages[mid] >= min)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo;
-}
-
 /* The thresholds of an owner, as the policy finds them: its rule, or the top level when there is
  * no owner. NULL when the owner's rule ignores it. */
 static const struct conf_thresholds *thresholds_of(const struct conf *c, const struct proc_info *info) {
@@ -201,7 +184,7 @@ static struct proc_row proc_row(const struct conf *c, const struct report_proc *
         return (struct proc_row){
                 .p = p,
                 .t = t,
-                .stuck = count_at_least(p->ages, p->close_wait, or_top(c, t)->close_wait.hold_usec),
+                .stuck = report_count_at_least(p->ages, p->close_wait, or_top(c, t)->close_wait.hold_usec),
         };
 }
 
@@ -376,7 +359,7 @@ static void write_procs(FILE *f, const struct report *r, const struct conf *c) {
 /* ---- listeners ------------------------------------------------------------------------------ */
 
 static unsigned backlog_stuck(const struct report_backlog *b, const struct conf_thresholds *t, const struct conf *c) {
-        return count_at_least(b->ages, b->close_wait, or_top(c, t)->accept_backlog.hold_usec);
+        return report_count_at_least(b->ages, b->close_wait, or_top(c, t)->accept_backlog.hold_usec);
 }
 
 static enum rank backlog_rank(const struct candidates *cs, size_t i) {

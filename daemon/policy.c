@@ -164,23 +164,6 @@ static usec_t elapsed(usec_t now, usec_t since) {
         return now > since ? now - since : 0;
 }
 
-/* How many of ages (oldest first) are at least min: the index of the first younger one. */
-static unsigned count_at_least(const usec_t *ages, unsigned n, usec_t min) {
-        unsigned lo = 0, hi = n;
-
-        if (!ages)
-                return 0;
-        while (lo < hi) {
-                unsigned mid = lo + (hi - lo) / 2;
-
-                if (ages[mid] >= min)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo;
-}
-
 static bool at_or_below(double value, double clear_ratio, double threshold) {
         return value <= clear_ratio * threshold;
 }
@@ -211,7 +194,7 @@ static const struct conf_thresholds *thresholds_for(const struct conf *c, bool h
 
 static void read_close_wait(const struct report_proc *p, const struct conf_thresholds *t, double clear_ratio,
                             struct reading *rd) {
-        unsigned stuck = count_at_least(p->ages, p->close_wait, t->close_wait.hold_usec);
+        unsigned stuck = report_count_at_least(p->ages, p->close_wait, t->close_wait.hold_usec);
         usec_t oldest = p->oldest_age_usec, age = t->close_wait.age_usec;
 
         rd->count = stuck;
@@ -232,7 +215,7 @@ static void read_close_wait(const struct report_proc *p, const struct conf_thres
 
 static void read_backlog(const struct report_backlog *b, const struct conf_thresholds *t, double clear_ratio,
                          struct reading *rd) {
-        unsigned stuck = count_at_least(b->ages, b->close_wait, t->accept_backlog.hold_usec);
+        unsigned stuck = report_count_at_least(b->ages, b->close_wait, t->accept_backlog.hold_usec);
 
         rd->count = stuck;
         rd->oldest_age_usec = b->oldest_age_usec;
@@ -268,7 +251,7 @@ static void read_fd_pressure(const struct report_proc *p, const struct conf_thre
 
                 /* Only a process with a stuck CLOSE_WAIT socket (hold old) is leaking: a busy server
                  * always has a few for milliseconds, and its fd use is its own business. */
-                bool stuck = count_at_least(p->ages, p->close_wait, t->close_wait.hold_usec) > 0;
+                bool stuck = report_count_at_least(p->ages, p->close_wait, t->close_wait.hold_usec) > 0;
 
                 rd->over = stuck && ratio >= limit;
                 rd->clear = at_or_below(ratio, clear_ratio, limit);

@@ -655,6 +655,22 @@ const char *report_peer_group_format(const struct report_peer_group *g, char *bu
         return buf;
 }
 
+unsigned report_count_at_least(const usec_t *ages, unsigned n, usec_t min) {
+        unsigned lo = 0, hi = n;
+
+        if (!ages)
+                return 0;
+        while (lo < hi) {
+                unsigned mid = lo + (hi - lo) / 2;
+
+                if (ages[mid] >= min)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
 void report_done(struct report *r) {
         free(r->procs);
         free(r->peer_pool);

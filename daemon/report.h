@@ -118,5 +118,9 @@ int report_peer_groups(const struct report_proc *p, struct report_peer_group **r
 /* "10.0.0.5:5432", or "10.0.0.6:*" for any_port. buf must hold DIAG_ADDR_STRLEN bytes. */
 const char *report_peer_group_format(const struct report_peer_group *g, char *buf, size_t size);
 
+/* How many of ages (oldest first, n of them; NULL: none) are at least min: the index of the first
+ * younger one. "Stuck" sockets, as the policy and the metrics count them. */
+unsigned report_count_at_least(const usec_t *ages, unsigned n, usec_t min);
+
 /* Free the report's arrays; leaves it zeroed. */
 void report_done(struct report *r);
