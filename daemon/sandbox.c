@@ -706,32 +706,6 @@ struct sandbox_keeper *sandbox_keeper_free(struct sandbox_keeper *k) {
 }
 
 int sandbox_write_readable(int dir_fd, const char *name, const char *buf, size_t len) {
-        char tmp[SANDBOX_KEEPER_NAME_MAX + 8];
-        int fd, r = 0;
-
         /* node_exporter reads every "*.prom" of the directory; ".NAME.tmp" is not one. */
-        if ((size_t) snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp))
-                return -ENAMETOOLONG;
-        fd = openat(dir_fd, tmp, SANDBOX_KEEPER_OPEN_FLAGS, 0644);
-        if (fd < 0)
-                return -errno;
-        while (len > 0) {
-                ssize_t k = write(fd, buf, len);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0) {
-                        r = k < 0 ? -errno : -EIO;
-                        break;
-                }
-                buf += k;
-                len -= (size_t) k;
-        }
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                unlinkat(dir_fd, tmp, 0);
-        return r;
+        return write_file_atomic(dir_fd, name, buf, len, 0644, false);
 }

@@ -233,35 +233,7 @@ int tracker_serialize(const struct tracker *t, const char *boot_id, char **ret, 
 }
 
 int tracker_write_file(int dir_fd, const char *name, const char *buf, size_t len) {
-        char tmp[256];
-        int fd, r = 0;
-
-        if ((size_t) snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp))
-                return -ENAMETOOLONG;
-        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        while (len > 0) {
-                ssize_t k = write(fd, buf, len);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0) {
-                        r = k < 0 ? -errno : -EIO;
-                        break;
-                }
-                buf += k;
-                len -= (size_t) k;
-        }
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                unlinkat(dir_fd, tmp, 0);
-        return r;
+        return write_file_atomic(dir_fd, name, buf, len, 0600, true);
 }
 
 int tracker_save(const struct tracker *t, int dir_fd, const char *name, const char *boot_id) {

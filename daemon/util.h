@@ -1,6 +1,7 @@
 /* util: the one clock, the one time unit, and small helpers every module shares. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -21,6 +22,10 @@ int array_reserve(void **array, size_t *cap, size_t want, size_t elem);
  * number of bytes read in *ret_len (less than size only at the end of the file), or -errno. */
 int read_full(int fd, void *buf, size_t size, size_t *ret_len);
 
+/* Write len bytes of buf as dir_fd/name atomically: into ".NAME.tmp" (created with mode, flags as
+ * SANDBOX_KEEPER_OPEN_FLAGS allows), fsync'd when sync, renamed over name. Returns 0 or -errno;
+ * no temporary file is left behind. */
+int write_file_atomic(int dir_fd, const char *name, const char *buf, size_t len, unsigned mode, bool sync);
 /* CLOCK_MONOTONIC now, in microseconds. Never fails on Linux. */
 usec_t now_monotonic_usec(void);
 
