@@ -185,6 +185,30 @@ def private_journal(catalog=False, start=True, net=False):
     return j
 
 
+class KeepSending:
+    """A thread that has holder send a byte on each accepted socket every 0.2 s: traffic after the
+    peer's FIN (acknowledged, so tcp_info's last-ACK stamp moves) on sockets that stay in
+    CLOSE_WAIT, until stop() or the end of the test."""
+
+    def __init__(self, holder):
+        self._stop = threading.Event()
+        self._holder = holder
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        t.on_cleanup(self._stop.set)
+
+    def _run(self):
+        while not self._stop.wait(0.2):
+            try:
+                self._holder.call("send_accepted")
+            except t.Fail:
+                return
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
 class Notify:
     """An sd_notify listener: NOTIFY_SOCKET for the daemon; messages as (arrival, lines).
 

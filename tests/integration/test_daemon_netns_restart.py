@@ -12,7 +12,6 @@ The test runs in mount, PID and network namespaces of its own, a tmpfs over /run
 
 import os
 import re
-import threading
 import time
 
 import cwtest as t
@@ -33,20 +32,9 @@ def main():
     d1 = dt.Daemon(conf, notify=n1)
     n1.wait(lambda l: l == "READY=1", "READY=1", timeout=30)
 
-    stop = threading.Event()
-
-    def keep_sending():
-        while not stop.wait(0.2):
-            try:
-                srv.call("send_accepted")
-            except t.Fail:
-                return
-
     leaked = time.time()
     ns.close_wait_in(a, srv, 1, client_ns=b)
-    thr = threading.Thread(target=keep_sending, daemon=True)
-    thr.start()
-    t.on_cleanup(stop.set)
+    sender = dt.KeepSending(srv)
     time.sleep(2.5)
     t.check_eq(d1.stop(), 0, "exit status of the first daemon")
     with open(os.path.join(d1.state_dir, "state")) as f:
@@ -61,8 +49,7 @@ def main():
     d2 = dt.Daemon(conf, notify=n2, state_dir=d1.state_dir)
     es = j.wait(lambda es: es, "the age alert after the restart", 20,
                 "MESSAGE_ID=" + dt.MID_CLOSE_WAIT, mine)
-    stop.set()
-    thr.join()
+    sender.stop()
     e = es[0]
     t.check_eq(e.get("CLOSEWAITD_REASON"), "age", "CLOSEWAITD_REASON")
     t.check_eq(e.get("CLOSEWAITD_NETNS"), str(a.ino), "CLOSEWAITD_NETNS")

@@ -10,7 +10,6 @@ A state file from another boot or a corrupt one is ignored with a message, never
 
 import os
 import re
-import threading
 import time
 
 import cwtest as t
@@ -33,20 +32,9 @@ def main():
     d1 = dt.Daemon(conf, notify=n1)
     n1.wait(lambda l: l == "READY=1", "READY=1", timeout=30)
 
-    stop = threading.Event()
-
-    def keep_sending():
-        while not stop.wait(0.2):
-            try:
-                h.call("send_accepted")
-            except t.Fail:
-                return
-
     dt.leak(h, 1)
     leaked = time.time()
-    thr = threading.Thread(target=keep_sending, daemon=True)
-    thr.start()
-    t.on_cleanup(stop.set)
+    sender = dt.KeepSending(h)
     time.sleep(2.5)
     t.check_eq(d1.stop(), 0, "exit status of the first daemon")
     state = os.path.join(d1.state_dir, "state")
@@ -66,8 +54,7 @@ def main():
     d2 = dt.Daemon(conf, notify=n2, state_dir=d1.state_dir)
     es = j.wait(lambda es: es, "the age alert after the restart", 20,
                 "MESSAGE_ID=" + dt.MID_CLOSE_WAIT, mine)
-    stop.set()
-    thr.join()
+    sender.stop()
     e = es[0]
     t.check_eq(e.get("CLOSEWAITD_REASON"), "age", "CLOSEWAITD_REASON")
     when = int(e["__REALTIME_TIMESTAMP"]) / 1e6
