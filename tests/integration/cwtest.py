@@ -66,6 +66,15 @@ def check_eq(actual, expected, what):
     check(actual == expected, what, expected, actual)
 
 
+def caps_of(pid, key="CapEff"):
+    """A capability set of pid (CapEff, CapPrm, CapBnd, ...) from /proc/PID/status, as a mask."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1], 16)
+    raise Fail("no %s line for pid %d" % (key, pid))
+
+
 def need_root():
     if os.geteuid() != 0:
         raise Skip("needs root")

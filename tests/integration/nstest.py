@@ -233,11 +233,3 @@ def server_time_wait(holder, port, n, server_ns=None, client_ns=None, connect_to
     with inside(server_ns):
         t.wait_ss_count(n, "%d server-side TIME_WAIT sockets on port %d" % (n, port),
                         state="time-wait", sport=port)
-
-
-def caps_of(pid, key="CapEff"):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1], 16)
-    raise t.Fail("no %s line for pid %d" % (key, pid))

@@ -40,14 +40,6 @@ def setpriv_prefix():
     return ["setpriv", "--bounding-set=" + drop, "--inh-caps=" + drop, "--"]
 
 
-def caps_of(pid, key="CapEff"):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1], 16)
-    raise t.Fail("no %s line for pid %d" % (key, pid))
-
-
 def missing_caps(mask):
     return all(not mask & (1 << b) for b in CAP_BITS)
 
@@ -106,7 +98,7 @@ def main():
     d = dt.Daemon(notify=notify, log_target="journal", prefix=prefix)
     notify.wait(lambda l: l == "READY=1", "READY=1", timeout=30)
     for key in ("CapEff", "CapPrm"):
-        mask = caps_of(d.proc.pid, key)
+        mask = t.caps_of(d.proc.pid, key)
         t.check(missing_caps(mask), "the daemon runs without the capabilities (%s)" % key,
                 "bits %s clear" % (CAP_BITS,), hex(mask))
     es = j.wait(lambda es: es, "the alert on the root holder", 20,

@@ -92,7 +92,7 @@ def main():
     d = dt.Daemon(notify=notify, log_target="journal", prefix=prefix)
     notify.wait(lambda l: l == "READY=1", "READY=1", timeout=30)
     for key in ("CapEff", "CapPrm"):
-        mask = ns.caps_of(d.proc.pid, key)
+        mask = t.caps_of(d.proc.pid, key)
         t.check(lacks_sys_admin(mask), "the daemon runs without CAP_SYS_ADMIN (%s)" % key,
                 "bit %d clear" % ns.CAP_SYS_ADMIN, hex(mask))
 
