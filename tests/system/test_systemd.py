@@ -14,9 +14,11 @@ package from debpkg.build():
      one it logs PATH:LINE and keeps the tuned one: a leak of 30, under the shipped threshold
      but over the tuned one, gets its alert.
   5. SIGSTOP on the daemon: the shipped watchdog (WatchdogSec=60) restarts it.
-  6. an upgrade restarts the service and keeps the tuned configuration (a conffile).
+  6. an upgrade restarts the service and keeps the tuned configuration (a conffile); with it
+     the daemon writes metrics_file into node_exporter's directory through the unit's sandbox.
   7. `systemctl stop` exits cleanly (Result=success, status 0).
-  8. `apt-get remove` stops the service, removes the program and keeps the configuration;
+  8. `apt-get remove` stops the service, removes the program and its metrics file and keeps the
+     configuration;
      `apt-get purge` removes the configuration and leaves nothing behind: the file system is as
      it was before the install (minus logs and caches), and the catalog database no longer has
      closewaitd's entries.
@@ -52,7 +54,9 @@ MID_CLOSE_WAIT = "fd90960cbac74d8d928e85956d41cad2"
 MID_RESOLVED = "14f5b9873616466aaa8faa39c2ba4566"
 LEAK = 60  # over the shipped close_wait.count = 50
 SMALL_LEAK, SMALL_THRESHOLD = 30, 20  # under it, over a tuned one
-INSIDE_PKG = "/run/closewaitd-test"  # where the package directory is bound, read-only
+INSIDE_PKG = "/run/closewaitd-test"
+NODE_EXPORTER = "/var/lib/prometheus/node-exporter"  # Debian's textfile directory
+METRICS = NODE_EXPORTER + "/closewaitd.prom"  # where the package directory is bound, read-only
 
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
        "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0", "DEBIAN_FRONTEND": "noninteractive",
@@ -410,8 +414,13 @@ def main():
     log = c.run(["journalctl", "-b", "-u", "closewaitd", "-o", "cat"]).stdout
     t.check("closewaitd.service: Watchdog timeout" in log, "systemd logged the watchdog timeout")
 
-    # 6. upgrade: restarted, configuration kept
+    # 6. upgrade: restarted, configuration kept. The operator also turned on the metrics file
+    # for node_exporter's textfile directory (a change that takes a restart): the upgrade's
+    # restart starts writing it, through the shipped unit's sandbox.
     step("upgrade to %s" % upgrade_version)
+    c.run(["mkdir", "-p", NODE_EXPORTER])
+    tuned += 'metrics_file = "%s";\n' % METRICS
+    c.write(CONF, tuned)
     pid = c.show("closewaitd", "MainPID")["MainPID"]
     p = c.run(["apt-get", "install", "-q", "-y", "--no-install-recommends", upgrade_in])
     print(p.stdout[-1000:])
@@ -423,6 +432,9 @@ def main():
     t.check_eq(c.read(CONF), tuned, "the tuned configuration after the upgrade")
     t.check_eq(c.run(["sh", "-c", "ls /etc/closewaitd"]).stdout.split(), ["closewaitd.conf"],
                "/etc/closewaitd after the upgrade (no .dpkg-new or .dpkg-old)")
+    mode = wait_for("the metrics file", lambda: c.run(["stat", "-c", "%a", METRICS], check=False).stdout.strip(), 15)
+    t.check_eq(mode, "644", "the metrics file's mode (node_exporter reads it as another user)")
+    t.check("\nclosewaitd_scans_total " in c.read(METRICS), "the metrics file has the scan counter")
 
     # 7. stop
     step("systemctl stop")
@@ -439,11 +451,14 @@ def main():
     t.check(c.run(["test", "-e", "/usr/sbin/closewaitd"], check=False).returncode != 0,
             "apt-get remove removes /usr/sbin/closewaitd")
     t.check_eq(c.read(CONF), tuned, "the configuration after apt-get remove")
+    t.check(c.run(["test", "-e", METRICS], check=False).returncode != 0,
+            "apt-get remove removes the metrics file (node_exporter would serve its last values)")
     t.check_eq(c.run(["dpkg-query", "-W", "-f=${Status}", "closewaitd"]).stdout, "deinstall ok config-files",
                "dpkg's status after apt-get remove")
     c.run(["apt-get", "purge", "-q", "-y", "closewaitd"])
     t.check(c.run(["dpkg-query", "-W", "closewaitd"], check=False).returncode != 0,
             "dpkg no longer knows closewaitd after apt-get purge")
+    c.run(["rm", "-r", "/var/lib/prometheus"])  # the test's stand-in for node_exporter's
     after = snapshot(c)
     t.check_eq((sorted(after - before), sorted(before - after)), ([], []),
                "paths added and removed between before the install and after the purge")
