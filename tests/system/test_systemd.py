@@ -448,6 +448,8 @@ def main():
     c.run(["systemctl", "start", "closewaitd"])
     c.run(["apt-get", "remove", "-q", "-y", "closewaitd"])
     t.check_eq(c.show("closewaitd", "ActiveState")["ActiveState"], "inactive", "the service after apt-get remove")
+    t.check_eq(c.run(["pgrep", "-x", "closewaitd"], check=False).stdout.split(), [],
+               "closewaitd processes after apt-get remove")
     t.check(c.run(["test", "-e", "/usr/sbin/closewaitd"], check=False).returncode != 0,
             "apt-get remove removes /usr/sbin/closewaitd")
     t.check_eq(c.read(CONF), tuned, "the configuration after apt-get remove")
