@@ -112,10 +112,14 @@ def make_root(includes):
     tmp = root + ".tmp"
     log = root + ".debootstrap.log"
     step("debootstrap %s from %s into %s (once; about 70 s)" % (suite, mirror, root))
-    with open(log, "w") as lf:
-        p = subprocess.run(["debootstrap", "--variant=minbase", "--include=" + ",".join(sorted(includes)),
-                            suite, tmp, mirror], stdin=subprocess.DEVNULL, stdout=lf,
-                           stderr=subprocess.STDOUT)
+    for attempt in (1, 2):  # once more after a failed download
+        shutil.rmtree(tmp, ignore_errors=True)
+        with open(log, "w") as lf:
+            p = subprocess.run(["debootstrap", "--variant=minbase", "--include=" + ",".join(sorted(includes)),
+                                suite, tmp, mirror], stdin=subprocess.DEVNULL, stdout=lf,
+                               stderr=subprocess.STDOUT)
+        if p.returncode == 0:
+            break
     if p.returncode != 0:
         with open(log) as lf:
             tail = lf.read()[-1500:]
