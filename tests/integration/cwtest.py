@@ -591,8 +591,9 @@ def ss_total(state):
     return len([l for l in out.stdout.splitlines() if l.strip()])
 
 
-def wait_for(pred, what, timeout=5.0):
-    """Poll pred() (bounded) until it returns a true value; returns it or fails."""
+def wait_for(pred, what, timeout=5.0, interval=0.02):
+    """Poll pred() every interval seconds (bounded) until it returns a true value; returns it
+    or fails."""
     deadline = time.monotonic() + timeout
     last = None
     while True:
@@ -601,7 +602,7 @@ def wait_for(pred, what, timeout=5.0):
             return last
         if time.monotonic() > deadline:
             raise Fail("timed out after %.1f s waiting for %s" % (timeout, what))
-        time.sleep(0.02)
+        time.sleep(interval)
 
 
 def wait_ss_count(n, what, timeout=5.0, **kw):
