@@ -13,7 +13,7 @@ packages=(
 	clang libclang-rt-14-dev             # libFuzzer (tools/fuzz.sh)
 	cppcheck clang-tidy                  # static analysis (tools/lint.sh)
 	prometheus                           # promtool: checks the metrics file and the alerting rules
-	debhelper dpkg-dev lintian           # the Debian package (tests/system/test_package.py)
+	build-essential debhelper dpkg-dev lintian   # the Debian package (tests/system/test_package.py)
 	debootstrap systemd-container        # a booted systemd in a container (tests/system/test_systemd.py)
 )
 # prometheus is the whole server (22 MB download, 96 MB installed, 11 small libjs-* packages for
