@@ -29,7 +29,11 @@ for arg in sys.argv[1:]:
                 result = test["result"]
                 verdict = ("passed" if result in ("OK", "EXPECTEDFAIL") else
                            "skipped" if result == "SKIP" else "failed")
-                count(test["name"], verdict, f" ({result})" if verdict == "failed" else "")
+                detail = f" ({result})" if verdict == "failed" else ""
+                if verdict == "skipped":  # the test's own reason: its "SKIP: ..." line
+                    reasons = [ln for ln in (test.get("stdout") or "").splitlines() if ln.startswith("SKIP: ")]
+                    detail = f" ({reasons[-1][6:]})" if reasons else ""
+                count(test["name"], verdict, detail)
     except OSError as e:
         print(f"test-summary: {arg}: {e.strerror}", file=sys.stderr)
         counts["failed"] += 1

@@ -1,8 +1,9 @@
 """The Debian package, built once per source tree for the system tests.
 
 build() copies the source tree (the files git knows, tracked or not ignored; or the whole tree
-without build directories when it is no git checkout) into the build directory and runs
-`dpkg-buildpackage -us -uc -b` there, as a user would in a checkout. The result is kept with the
+without build directories when it is no git checkout) into the build directory, makes the source
+package from it (`dpkg-source -b`) and runs `dpkg-buildpackage -us -uc -b` there, as a user would
+in a checkout. The result is kept with the
 hash of the sources it came from, so the second test of a run (and a rerun with unchanged
 sources) reuses it.
 """
@@ -78,18 +79,21 @@ def build(src, workdir):
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             shutil.copy2(os.path.join(src, f), dst)
         log = os.path.join(out, "build.log")
-        with open(log, "w") as lf:
-            env = dict(os.environ)
-            for k in ("CFLAGS", "LDFLAGS", "CPPFLAGS", "DEB_BUILD_OPTIONS", "DEB_BUILD_PROFILES",
-                      "MESON_TESTTHREADS"):
-                env.pop(k, None)
-            p = subprocess.run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=tree, env=env,
-                               stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT)
-        if p.returncode != 0:
-            with open(log) as lf:
-                tail = lf.read()[-4000:]
-            raise t.Fail("dpkg-buildpackage -us -uc -b failed (exit %d); the end of %s:\n%s"
-                         % (p.returncode, log, tail))
+        env = dict(os.environ)
+        for k in ("CFLAGS", "LDFLAGS", "CPPFLAGS", "DEB_BUILD_OPTIONS", "DEB_BUILD_PROFILES",
+                  "MESON_TESTTHREADS", "MALLOC_PERTURB_"):
+            env.pop(k, None)
+        # the source package first, from the clean tree (for lintian), then the binary one
+        for argv, where in ((["dpkg-source", "-b", os.path.basename(tree)], out),
+                            (["dpkg-buildpackage", "-us", "-uc", "-b"], tree)):
+            with open(log, "a") as lf:
+                p = subprocess.run(argv, cwd=where, env=env, stdin=subprocess.DEVNULL, stdout=lf,
+                                   stderr=subprocess.STDOUT)
+            if p.returncode != 0:
+                with open(log) as lf:
+                    tail = lf.read()[-4000:]
+                raise t.Fail("%s failed (exit %d); the end of %s:\n%s"
+                             % (" ".join(argv), p.returncode, log, tail))
         open(os.path.join(out, "done"), "w").close()
         return out
 
