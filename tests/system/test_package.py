@@ -48,7 +48,8 @@ def main():
                  "/usr/lib/systemd/catalog/closewaitd.catalog",
                  "/usr/share/man/man8/closewaitd.8.gz", "/usr/share/man/man5/closewaitd.conf.5.gz",
                  "/etc/closewaitd/closewaitd.conf", "/usr/share/doc/closewaitd/copyright",
-                 "/usr/share/doc/closewaitd/README.md"):  # the catalog's Support: link
+                 "/usr/share/doc/closewaitd/README.md",  # the catalog's Support: link
+                 "/usr/share/doc/closewaitd/examples/closewaitd.rules.yml"):
         t.check(path in files, "the package installs %s" % path, path, sorted(files))
 
     ctl = subprocess.run(["dpkg-deb", "--ctrl-tarfile", deb], stdout=subprocess.PIPE,
