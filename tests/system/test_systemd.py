@@ -409,6 +409,7 @@ def main():
             "systemctl status shows the daemon's STATUS line", 'Status: "N CLOSE_WAIT ...', st.stdout)
 
     support = re.search(r"^Support: file://(\S+)", c.read("/usr/lib/systemd/catalog/closewaitd.catalog"), re.M)
+    t.check(support, "the installed catalog has a Support: line")
     t.check(c.run(["test", "-f", support.group(1)], check=False).returncode == 0,
             "the catalog's Support: link names an installed file", support.group(1))
 
