@@ -176,6 +176,14 @@ def process_tree():
     return children, comm
 
 
+def descendants(children, pid):
+    """Every descendant of pid in a process_tree() map, nearest first."""
+    found = list(children.get(pid, []))
+    for p in found:
+        found += children.get(p, [])
+    return found
+
+
 def kill_leftovers():
     """Containers of earlier runs of this test whose process is gone (killed before it could
     clean up): their systemd-nspawn is told to power off, then killed with the container."""
@@ -189,16 +197,12 @@ def kill_leftovers():
             continue
         if not argv or os.path.basename(argv[0]) != b"systemd-nspawn" or b"-M" not in argv:
             continue
-        name = argv[argv.index(b"-M") + 1].decode(errors="replace") if argv.index(b"-M") + 1 < len(argv) else ""
-        m = re.fullmatch(r"cwsys(\d+)", name)
-        if not m or os.path.exists("/proc/%s" % m.group(1)):
+        m = re.fullmatch(rb"cwsys(\d+)", (argv + [b""])[argv.index(b"-M") + 1])
+        if not m or os.path.exists("/proc/%s" % m.group(1).decode()):
             continue
-        print("stopping the container %s left by an earlier run (pid %s)" % (name, d))
+        print("stopping the container %s left by an earlier run (pid %s)" % (m.group(0).decode(), d))
         pid = int(d)
-        children, _ = process_tree()
-        family = [pid]
-        for p in family:
-            family += children.get(p, [])
+        family = [pid] + descendants(process_tree()[0], pid)
         try:
             os.kill(pid, signal.SIGTERM)  # nspawn: power the container off
         except ProcessLookupError:
@@ -261,14 +265,7 @@ class Container:
     def _find_leader(self):
         # PID 1 of the container: a descendant of systemd-nspawn whose comm is "systemd"
         children, comm = process_tree()
-        todo = [self.nspawn.pid]
-        while todo:
-            pid = todo.pop()
-            for c in children.get(pid, []):
-                if comm.get(c) == "systemd":
-                    return c
-                todo.append(c)
-        return None
+        return next((p for p in descendants(children, self.nspawn.pid) if comm.get(p) == "systemd"), None)
 
     def console(self):
         try:
@@ -416,14 +413,13 @@ def main():
     # 2. a leaking service: one alert, in both units' journals
     step("systemd-run --unit=leaky: %d CLOSE_WAIT sockets" % LEAK)
     c.run(["systemd-run", "--unit=leaky", "/usr/bin/python3", INSIDE_PKG + "/leaky.py", str(LEAK)])
-    leaky_pid = int(wait_for("leaky.service running", lambda: c.show("leaky", "MainPID")["MainPID"] != "0"
-                             and c.show("leaky", "MainPID")["MainPID"], 10))
+    leaky_pid = int(wait_for("leaky.service running",
+                             lambda: (lambda pid: pid != "0" and pid)(c.show("leaky", "MainPID")["MainPID"]), 10))
     wait_for("leaky.py holds its sockets", lambda: "holding" in c.run(["journalctl", "-b", "-u", "leaky",
                                                                         "-o", "cat"]).stdout, 20)
     ss = c.run(["ss", "-Htn", "state", "close-wait"]).stdout.splitlines()
     t.check_eq(len(ss), LEAK, "ss sees the leaked sockets")
-    got = wait_for("a close_wait alert in journalctl -u closewaitd",
-                   lambda: alerts(c, "closewaitd", MID_CLOSE_WAIT), 60)
+    wait_for("a close_wait alert in journalctl -u closewaitd", lambda: alerts(c, "closewaitd", MID_CLOSE_WAIT), 60)
     time.sleep(12)  # two more scans: an alert is raised once, not at every scan
     got = alerts(c, "closewaitd", MID_CLOSE_WAIT)
     t.check_eq(len(got), 1, "alerts in journalctl -u closewaitd")
